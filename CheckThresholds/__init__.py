@@ -1,0 +1,16 @@
+"""CheckThresholds: judge the snapshot FetchReport queued, and tell Teams what changed.
+
+Retries come from the queue: a failed run is retried up to host.json's
+`extensions.queues.maxDequeueCount` times, then the message moves to `snapshots-to-check-poison`.
+"""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.bootstrap import get_app
+from shared.checking import check_snapshot
+
+
+def main(msg: func.QueueMessage) -> None:
+    check_snapshot(get_app(), msg.get_body().decode("utf-8"))

@@ -1,0 +1,125 @@
+"""The alert lifecycle (pure: no I/O; `now` is passed in).
+
+Modelled on Alertmanager: a condition that starts is announced once (`firing`); while it lasts
+it is announced again only every `repeat` (`reminder`); when it ends it is announced once
+(`resolved`). A state records what people were last *told*, not just what is true, so a notice
+whose post failed is sent again on the next run instead of being lost.
+
+The same machine watches each thresholded metric and the monitor's own fetches. Sharp drops
+(`drop`) are extra notices computed per snapshot; they keep no state of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import Enum
+
+from shared.coverage import Reading
+
+FETCH_HEALTH = "fetch"  # the name of the monitor's own health state
+
+
+class Notice(str, Enum):
+    FIRING = "firing"
+    REMINDER = "reminder"
+    RESOLVED = "resolved"
+    DROP = "drop"
+
+
+@dataclass(frozen=True)
+class AlertState:
+    name: str  # a report status, or FETCH_HEALTH
+    firing: bool = False
+    since: datetime | None = None  # when it last changed between ok and firing
+    told_firing: bool = False  # what the last delivered notice said
+    last_told: datetime | None = None
+    detail: str = ""  # the snapshot that caused it, or the fetch error
+
+
+@dataclass(frozen=True)
+class Event:
+    notice: Notice
+    state: AlertState  # the state after this run
+    reading: Reading | None = None  # for metric events
+    started: datetime | None = None  # when the condition began (for resolved: the one that ended)
+
+
+@dataclass(frozen=True)
+class Decision:
+    states: dict[str, AlertState]  # new states as they are if no notice is delivered
+    events: list[Event]
+
+    def delivered(self, now: datetime) -> dict[str, AlertState]:
+        """The states to store once this decision's notices were posted successfully."""
+        told = {e.state.name: e for e in self.events if e.notice is not Notice.DROP}
+        return {
+            name: replace(state, told_firing=state.firing, last_told=now) if name in told else state
+            for name, state in self.states.items()
+        }
+
+
+def step(
+    prior: AlertState | None, *, name: str, bad: bool, now: datetime, repeat: timedelta, detail: str
+) -> Event | AlertState:
+    """Advance one alert by one observation: the Event to announce, or just the new state."""
+    before = prior or AlertState(name=name, since=now)
+    state = before
+    if bad != state.firing:
+        state = replace(state, firing=bad, since=now, detail=detail)
+    elif bad:
+        state = replace(state, detail=detail)
+    if state.firing and not state.told_firing:
+        return Event(Notice.FIRING, state, started=state.since)
+    if state.firing and state.last_told is not None and now - state.last_told >= repeat:
+        return Event(Notice.REMINDER, state, started=state.since)
+    if not state.firing and state.told_firing:
+        # `before.since` is when the firing began, unless a failed post already stored the end.
+        started = before.since if before.firing else None
+        return Event(Notice.RESOLVED, state, started=started)
+    return state
+
+
+def decide_metrics(
+    prior: dict[str, AlertState],
+    readings: list[Reading],
+    *,
+    now: datetime,
+    repeat: timedelta,
+    drop_points: float | None,
+    detail: str,
+) -> Decision:
+    """Judge one snapshot's readings against the stored states."""
+    states: dict[str, AlertState] = {}
+    events: list[Event] = []
+    for reading in readings:
+        if reading.threshold is not None and reading.ratio is not None:
+            outcome = step(
+                prior.get(reading.status),
+                name=reading.status,
+                bad=reading.breached,
+                now=now,
+                repeat=repeat,
+                detail=detail,
+            )
+            if isinstance(outcome, Event):
+                events.append(replace(outcome, reading=reading))
+                outcome = outcome.state
+            states[reading.status] = outcome
+        change = reading.change_points
+        if drop_points is not None and change is not None and -change >= drop_points:
+            current = states.get(reading.status) or AlertState(reading.status)
+            events.append(Event(Notice.DROP, current, reading))
+    return Decision(states, events)
+
+
+def decide_fetch_health(
+    prior: AlertState | None, *, error: str | None, now: datetime, repeat: timedelta
+) -> Decision:
+    """Judge one fetch: `error` is None when it worked."""
+    outcome = step(
+        prior, name=FETCH_HEALTH, bad=error is not None, now=now, repeat=repeat, detail=error or ""
+    )
+    if isinstance(outcome, Event):
+        return Decision({FETCH_HEALTH: outcome.state}, [outcome])
+    return Decision({FETCH_HEALTH: outcome}, [])

@@ -1,0 +1,147 @@
+"""The composition root: the one place that builds the app's clients and wires them together.
+
+Nothing happens at import. The first invocation builds the settings; each client is built on
+first use and then kept for the worker's life, so connections and azure-identity's token cache
+survive between invocations (a credential per invocation would fetch a token every run).
+Tests and the local cycle install an `App` of their own with `use_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Any
+
+import httpx
+from azure.core.credentials import TokenCredential
+from azure.data.tables import TableServiceClient
+from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+from shared import redaction
+from shared.graph import GraphReportClient
+from shared.retry import RetryPolicy
+from shared.settings import Settings
+from shared.storage import AlertStore, SnapshotStore, Tables
+from shared.teams import LogNotifier, Notifier, TeamsWebhook
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class App:
+    settings: Settings
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    clock: Callable[[], datetime] = utc_now
+    sleep: Callable[[float], None] = time.sleep
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    http_timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(30.0, connect=10.0))
+    # azure-core's retry policy for Table Storage: a few quick tries, then a clear StorageError.
+    storage_options: dict[str, Any] = field(
+        default_factory=lambda: {
+            "retry_total": 3,
+            "retry_backoff_factor": 0.5,
+            "retry_backoff_max": 8,
+            "connection_timeout": 10,
+            "read_timeout": 30,
+        }
+    )
+
+    def __post_init__(self) -> None:
+        redaction.install()
+        redaction.register_secret(self.environ.get("IDENTITY_HEADER"))
+        if self.settings.webhook:
+            redaction.register_secret(self.settings.webhook.secret_part)
+
+    @cached_property
+    def http(self) -> httpx.Client:
+        return httpx.Client(timeout=self.http_timeout, follow_redirects=False)
+
+    @cached_property
+    def credential(self) -> TokenCredential:
+        client_id = self.settings.azure_client_id
+        if self.environ.get("IDENTITY_ENDPOINT") or self.environ.get("MSI_ENDPOINT"):
+            # In Azure: the managed identity, never a chain that may pick something else.
+            # ManagedIdentityCredential ignores AZURE_CLIENT_ID unless it is passed.
+            return ManagedIdentityCredential(client_id=client_id)
+        # A developer's machine: their `az login` (or other developer credential).
+        return DefaultAzureCredential(managed_identity_client_id=client_id)
+
+    @cached_property
+    def graph(self) -> GraphReportClient:
+        return GraphReportClient(
+            endpoint=self.settings.graph_endpoint,
+            credential=self.credential,
+            http=self.http,
+            policy=self.retry,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def tables(self) -> Tables:
+        storage = self.settings.storage
+        if storage.connection_string:
+            service = TableServiceClient.from_connection_string(
+                storage.connection_string, **self.storage_options
+            )
+        else:
+            assert storage.table_endpoint is not None  # Settings guarantees one of the two
+            service = TableServiceClient(
+                endpoint=storage.table_endpoint,
+                credential=self._storage_credential(),
+                **self.storage_options,
+            )
+        return Tables(service, described=storage.described)
+
+    @cached_property
+    def snapshots(self) -> SnapshotStore:
+        return SnapshotStore(self.tables, self.settings.snapshot_table)
+
+    @cached_property
+    def alerts(self) -> AlertStore:
+        return AlertStore(self.tables, self.settings.alert_table)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        if self.settings.webhook is None:
+            return LogNotifier()
+        return TeamsWebhook(
+            self.settings.webhook,
+            http=self.http,
+            policy=self.retry,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
+
+    def _storage_credential(self) -> TokenCredential:
+        storage_client_id = self.settings.storage.client_id
+        if storage_client_id and storage_client_id != self.settings.azure_client_id:
+            return ManagedIdentityCredential(client_id=storage_client_id)
+        return self.credential
+
+
+_app: App | None = None
+_lock = threading.Lock()
+
+
+def get_app() -> App:
+    """The worker's App, built from os.environ on first use (ConfigurationError if invalid)."""
+    global _app
+    with _lock:
+        if _app is None:
+            _app = App(Settings.from_env(os.environ))
+        return _app
+
+
+def use_app(app: App | None) -> None:
+    """Install `app` for the entry points to use (None: build from os.environ next time)."""
+    global _app
+    with _lock:
+        _app = app

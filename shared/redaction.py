@@ -1,0 +1,71 @@
+"""Keep secrets out of every log line, whoever logs it.
+
+httpx logs each request URL at INFO (the webhook's `sig` is in it), azure-core logs requests
+too, and tracebacks quote whatever an exception says. Rather than trust every library, the app
+installs a log-record factory that scrubs each record as it is created, for every logger and
+every handler (the Functions worker's included): registered secret values (the access token,
+IDENTITY_HEADER, the webhook's query string) and anything shaped like a secret (`sig=`,
+`Bearer ...`, `AccountKey=`, a JWT).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+REDACTED = "[redacted]"
+
+_PATTERNS = (
+    (re.compile(r"(?i)\b(sig=)[^&\s\"'<>]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(?i)\b(AccountKey=|SharedAccessSignature=)[^;\s\"']+"), rf"\1{REDACTED}"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"), REDACTED),
+)
+
+_secrets: set[str] = set()
+_lock = threading.Lock()
+_installed = False
+
+
+def register_secret(value: str | None) -> None:
+    """Scrub `value` from every later log record (short values would scrub ordinary words)."""
+    if value and len(value) >= 8:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def install() -> None:
+    """Scrub every log record from now on. Idempotent; keeps any factory installed before."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _installed = True
+    previous = logging.getLogRecordFactory()
+    formatter = logging.Formatter()
+
+    def scrubbing_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            # A record whose arguments do not fit its format: logging reports that itself when
+            # the record is emitted, and there is no formatted text here to leak.
+            return record
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(formatter.formatException(record.exc_info))
+        return record
+
+    logging.setLogRecordFactory(scrubbing_factory)

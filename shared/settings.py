@@ -1,0 +1,223 @@
+"""The app's settings: read once from a mapping (`os.environ` in Azure), validated all at once.
+
+Every problem is collected and reported together, naming the setting, so a misconfigured app
+fails its first run with one readable error rather than one problem per deployment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from shared.coverage import parse_thresholds
+from shared.errors import ConfigurationError
+
+DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com"
+DEFAULT_THRESHOLDS = "mfaRegistered=95%,capable=90%"
+DEFAULT_SNAPSHOT_TABLE = "RegistrationSnapshots"
+DEFAULT_ALERT_TABLE = "AlertState"
+DEFAULT_ALERT_REPEAT_HOURS = 24.0
+
+# Every setting the app itself reads (the Functions host also reads FETCH_SCHEDULE, through
+# FetchReport/function.json). The README, the example settings and infra/ are checked against it.
+SETTING_NAMES = (
+    "AzureWebJobsStorage",
+    "AzureWebJobsStorage__accountName",
+    "AzureWebJobsStorage__tableServiceUri",
+    "AzureWebJobsStorage__clientId",
+    "GRAPH_ENDPOINT",
+    "THRESHOLDS",
+    "TEAMS_WEBHOOK_URL",
+    "FETCH_SCHEDULE",
+    "AZURE_CLIENT_ID",
+    "ALERT_REPEAT_HOURS",
+    "DROP_ALERT_POINTS",
+    "SNAPSHOT_TABLE",
+    "ALERT_TABLE",
+)
+
+_LOOPBACK_NAMES = {"localhost"}
+
+
+@dataclass(frozen=True)
+class WebhookUrl:
+    """The Teams Workflows webhook. Its query string (`sig`) is a credential: never shown."""
+
+    value: str = field(repr=False)
+
+    @property
+    def redacted(self) -> str:
+        parts = urlsplit(self.value)
+        return f"{parts.scheme}://{parts.netloc}{parts.path}" + (
+            "?[redacted]" if parts.query else ""
+        )
+
+    @property
+    def secret_part(self) -> str:
+        return urlsplit(self.value).query
+
+    def __str__(self) -> str:
+        return self.redacted
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where snapshots live: a connection string (Azurite, keys) or an identity-based endpoint."""
+
+    connection_string: str | None = field(default=None, repr=False)
+    table_endpoint: str | None = None  # identity-based: uses the managed identity
+    client_id: str | None = None  # AzureWebJobsStorage__clientId: a user-assigned identity
+
+    @property
+    def described(self) -> str:
+        if self.table_endpoint:
+            return self.table_endpoint
+        return "the AzureWebJobsStorage connection string"
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage: StorageSettings
+    graph_endpoint: str = DEFAULT_GRAPH_ENDPOINT
+    thresholds: Mapping[str, float] = field(
+        default_factory=lambda: parse_thresholds(DEFAULT_THRESHOLDS)
+    )
+    webhook: WebhookUrl | None = None
+    azure_client_id: str | None = None
+    alert_repeat: timedelta = timedelta(hours=DEFAULT_ALERT_REPEAT_HOURS)
+    drop_alert_points: float | None = None
+    snapshot_table: str = DEFAULT_SNAPSHOT_TABLE
+    alert_table: str = DEFAULT_ALERT_TABLE
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from `env`; raise ConfigurationError listing every problem."""
+        problems: list[str] = []
+
+        def text(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def checked(name: str, parse: Callable[[str], Any], default: Any) -> Any:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                return parse(raw)
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+                return default
+
+        storage = _storage(text, problems)
+        graph_endpoint = checked("GRAPH_ENDPOINT", _endpoint, DEFAULT_GRAPH_ENDPOINT)
+        thresholds = checked("THRESHOLDS", parse_thresholds, None)
+        webhook = checked("TEAMS_WEBHOOK_URL", _webhook, None)
+        repeat_hours = checked("ALERT_REPEAT_HOURS", _positive, DEFAULT_ALERT_REPEAT_HOURS)
+        drop_points = checked("DROP_ALERT_POINTS", _points, None)
+        tables = {
+            name: checked(name, _table_name, default)
+            for name, default in (
+                ("SNAPSHOT_TABLE", DEFAULT_SNAPSHOT_TABLE),
+                ("ALERT_TABLE", DEFAULT_ALERT_TABLE),
+            )
+        }
+        if problems or storage is None:
+            raise ConfigurationError(problems)
+        return cls(
+            storage=storage,
+            graph_endpoint=graph_endpoint,
+            thresholds=thresholds or parse_thresholds(DEFAULT_THRESHOLDS),
+            webhook=webhook,
+            azure_client_id=text("AZURE_CLIENT_ID"),
+            alert_repeat=timedelta(hours=repeat_hours),
+            drop_alert_points=drop_points,
+            snapshot_table=tables["SNAPSHOT_TABLE"],
+            alert_table=tables["ALERT_TABLE"],
+        )
+
+
+def _storage(text: Callable[[str], str | None], problems: list[str]) -> StorageSettings | None:
+    client_id = text("AzureWebJobsStorage__clientId")
+    connection_string = text("AzureWebJobsStorage")
+    if connection_string:
+        return StorageSettings(connection_string=connection_string, client_id=client_id)
+    table_uri = text("AzureWebJobsStorage__tableServiceUri")
+    account = text("AzureWebJobsStorage__accountName")
+    if table_uri:
+        try:
+            return StorageSettings(table_endpoint=_https_url(table_uri), client_id=client_id)
+        except ValueError as exc:
+            problems.append(f"AzureWebJobsStorage__tableServiceUri: {exc}")
+            return None
+    if account:
+        endpoint = f"https://{account}.table.core.windows.net"
+        return StorageSettings(table_endpoint=endpoint, client_id=client_id)
+    problems.append(
+        "AzureWebJobsStorage is not set: set AzureWebJobsStorage__accountName to use the "
+        "managed identity (recommended), or a connection string "
+        "(UseDevelopmentStorage=true for Azurite)"
+    )
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _https_url(raw: str) -> str:
+    """An absolute URL that is https, or http on a loopback host (tests and the local demo)."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("not an absolute https:// URL")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError("https is required (plain http only for loopback hosts, e.g. 127.0.0.1)")
+    return raw
+
+
+def _endpoint(raw: str) -> str:
+    url = _https_url(raw).rstrip("/")
+    if urlsplit(url).path or urlsplit(url).query:
+        raise ValueError("give the service root only, e.g. https://graph.microsoft.com")
+    return url
+
+
+def _webhook(raw: str) -> WebhookUrl:
+    # _https_url's errors never echo the URL: its query string is the credential.
+    return WebhookUrl(_https_url(raw))
+
+
+def _number(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a number") from None
+
+
+def _positive(raw: str) -> float:
+    value = _number(raw)
+    if not value > 0:
+        raise ValueError(f"must be a positive number of hours, got {raw!r}")
+    return value
+
+
+def _points(raw: str) -> float:
+    value = _number(raw)
+    if not 0 < value <= 100:
+        raise ValueError(f"must be percentage points between 0 and 100, got {raw!r}")
+    return value
+
+
+def _table_name(raw: str) -> str:
+    # Table Storage's rule: 3-63 alphanumerics, starting with a letter.
+    if not (3 <= len(raw) <= 63 and raw.isalnum() and raw[0].isalpha() and raw.isascii()):
+        raise ValueError(f"{raw!r} is not a table name (3-63 letters and digits)")
+    return raw

@@ -1,0 +1,100 @@
+"""Where messages go: a Teams Workflows webhook, or the log when none is configured.
+
+Notifier semantics follow Alertmanager's msteamsv2: 2xx is success, 429 and 5xx are retried
+(within bounds, honouring Retry-After), anything else fails at once. A Workflows webhook
+answers 202 with an empty body *before* its flow posts: that is success, though not proof that
+the card reached the channel. A legacy Office 365 connector answers 200 with body `1` on
+success and 200 with an error text otherwise, so a 200 with any other body is a failure.
+
+The webhook URL's query string (`sig`) is its credential: errors and logs show only
+`WebhookUrl.redacted`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+import httpx
+
+from shared.cards import Message, render_card, render_text
+from shared.errors import NotificationError
+from shared.retry import RetryPolicy, call_with_retries
+from shared.settings import WebhookUrl
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class Notifier(Protocol):
+    def post_message(self, message: Message) -> None:
+        """Deliver `message` or raise NotificationError."""
+
+
+class LogNotifier:
+    """No webhook configured: the message goes to the log at WARNING, with the same facts."""
+
+    def post_message(self, message: Message) -> None:
+        log.warning(
+            "TEAMS_WEBHOOK_URL is not set; this alert is logged instead of posted:\n%s",
+            render_text(message),
+        )
+
+
+class TeamsWebhook:
+    def __init__(
+        self,
+        url: WebhookUrl,
+        *,
+        http: httpx.Client,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._url = url
+        self._http = http
+        self._policy = policy
+        self._sleep = sleep
+        self._clock = clock
+
+    def post_message(self, message: Message) -> None:
+        card = render_card(message)
+        attempts = call_with_retries(
+            lambda: self._http.post(self._url.value, json=card, follow_redirects=False),
+            what=f"Teams webhook {self._url.redacted}",
+            retry_statuses=RETRY_STATUSES,
+            policy=self._policy,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+        tries = f"after {attempts.count} attempt{'s' if attempts.count > 1 else ''}"
+        response = attempts.response
+        if response is None:
+            raise NotificationError(
+                f"the Teams webhook {self._url.redacted} could not be reached {tries}: "
+                f"{type(attempts.error).__name__}",
+                retryable=True,
+            ) from attempts.error
+        status = response.status_code
+        if status == 200 and response.text.strip() not in ("", "1"):
+            raise NotificationError(
+                f"the Teams webhook {self._url.redacted} answered 200 with an error "
+                f"(a legacy connector's way): {response.text[:300]!r}",
+                status=status,
+            )
+        if not 200 <= status < 300:
+            raise NotificationError(
+                f"the Teams webhook {self._url.redacted} refused the card {tries}: HTTP {status} "
+                f"{response.text[:300]!r}"
+                + (
+                    " (is the Workflows URL complete and the flow turned on?)"
+                    if status < 500
+                    else ""
+                ),
+                status=status,
+                retryable=status in RETRY_STATUSES,
+            )
+        log.info("Teams webhook accepted the card (HTTP %d): %s", status, message.title)
