@@ -18,6 +18,9 @@ from enum import Enum
 from shared.coverage import Reading
 
 FETCH_HEALTH = "fetch"  # the name of the monitor's own health state
+# Scheduled runs start a few seconds early or late: a reminder due "every 24 hours" must not
+# slip to 48 hours because today's run began two seconds before yesterday's.
+SCHEDULE_JITTER = timedelta(minutes=30)
 
 
 class Notice(str, Enum):
@@ -71,7 +74,9 @@ def step(
         state = replace(state, detail=detail)
     if state.firing and not state.told_firing:
         return Event(Notice.FIRING, state, started=state.since)
-    if state.firing and state.last_told is not None and now - state.last_told >= repeat:
+    jitter = min(SCHEDULE_JITTER, repeat / 2)
+    due = state.last_told is not None and now - state.last_told >= repeat - jitter
+    if state.firing and due:
         return Event(Notice.REMINDER, state, started=state.since)
     if not state.firing and state.told_firing:
         # `before.since` is when the firing began, unless a failed post already stored the end.

@@ -120,6 +120,11 @@ class App:
             clock=self.clock,
         )
 
+    def close(self) -> None:
+        """Close the connections this App opened (tests and tools; a worker keeps them)."""
+        if "http" in self.__dict__:
+            self.http.close()
+
     def _storage_credential(self) -> TokenCredential:
         storage_client_id = self.settings.storage.client_id
         if storage_client_id and storage_client_id != self.settings.azure_client_id:

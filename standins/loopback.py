@@ -123,6 +123,12 @@ class Script:
             self._queue.extend(replies)
         return self
 
+    @property
+    def pending(self) -> int:
+        """Scripted replies not yet given."""
+        with self._lock:
+            return len(self._queue)
+
     def __call__(self, request: Request) -> Reply:
         with self._lock:
             if self._queue:

@@ -1,0 +1,156 @@
+"""Shared fixtures: a real Azurite for the session, loopback stand-ins, and a controlled clock.
+
+`cycle` gives each test fresh stand-ins (Graph, managed identity, Teams), its own tables in the
+session's Azurite, the environment a deployed app would have, and a clock and a sleep it
+controls. Entry points run through their function.json via `cycle.host`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import TableServiceClient
+
+from shared.bootstrap import App, use_app
+from shared.retry import RetryPolicy
+from shared.settings import Settings
+from standins.azurite import Azurite
+from standins.functions_host import Cycle, FunctionsHost
+from standins.graph import GraphStandIn
+from standins.managed_identity import ManagedIdentityStandIn
+from standins.teams import TeamsStandIn
+
+# Settings a deployed app might carry that must not leak into tests from the developer's shell.
+_APP_SETTINGS = (
+    "AzureWebJobsStorage",
+    "AzureWebJobsStorage__accountName",
+    "AzureWebJobsStorage__tableServiceUri",
+    "AzureWebJobsStorage__clientId",
+    "GRAPH_ENDPOINT",
+    "THRESHOLDS",
+    "TEAMS_WEBHOOK_URL",
+    "AZURE_CLIENT_ID",
+    "ALERT_REPEAT_HOURS",
+    "DROP_ALERT_POINTS",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "IDENTITY_SERVER_THUMBPRINT",
+)
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    with Azurite() as running:
+        yield running
+
+
+class Clock:
+    """A clock the test moves; sleeping moves it too, and is recorded instead of waited."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class CycleHarness:
+    azurite: Azurite
+    graph: GraphStandIn
+    identity: ManagedIdentityStandIn
+    teams: TeamsStandIn
+    clock: Clock
+    monkeypatch: pytest.MonkeyPatch
+    host: FunctionsHost = field(init=False)
+    app: App | None = None
+
+    def __post_init__(self) -> None:
+        self.host = FunctionsHost(os.environ)
+
+    def configure(self, **settings: str | None) -> App:
+        """Set app settings (None removes one) and install a fresh App built from them."""
+        for name, value in settings.items():
+            if value is None:
+                self.monkeypatch.delenv(name, raising=False)
+            else:
+                self.monkeypatch.setenv(name, value)
+        if self.app is not None:
+            self.app.close()
+        self.app = App(
+            Settings.from_env(os.environ),
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            retry=RetryPolicy(max_attempts=4, max_total_wait=60, max_retry_after=30),
+            http_timeout=httpx.Timeout(2.0),
+            storage_options={"retry_total": 1, "retry_backoff_factor": 0.05},
+        )
+        use_app(self.app)
+        return self.app
+
+    def use_webhook(self) -> App:
+        return self.configure(TEAMS_WEBHOOK_URL=self.teams.webhook_url)
+
+    def run(self) -> Cycle:
+        """One scheduled run: FetchReport, then CheckThresholds for the message it queued."""
+        return self.host.run_timer("FetchReport")
+
+    def table(self, setting: str) -> list[dict[str, Any]]:
+        """Every entity of the table the app setting `setting` names, read directly."""
+        service = TableServiceClient.from_connection_string(self.azurite.connection_string)
+        try:
+            return list(service.get_table_client(os.environ[setting]).list_entities())
+        except ResourceNotFoundError:
+            return []  # the app creates its tables on first write
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        return self.table("SNAPSHOT_TABLE")
+
+
+@pytest.fixture
+def cycle(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[CycleHarness]:
+    for name in _APP_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    suffix = uuid.uuid4().hex[:12]
+    with GraphStandIn() as graph, ManagedIdentityStandIn() as identity, TeamsStandIn() as teams:
+        for name, value in identity.environ.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
+        monkeypatch.setenv("GRAPH_ENDPOINT", graph.url)
+        monkeypatch.setenv("FETCH_SCHEDULE", "0 0 6 * * *")
+        monkeypatch.setenv("SNAPSHOT_TABLE", f"Snapshots{suffix}")
+        monkeypatch.setenv("ALERT_TABLE", f"Alerts{suffix}")
+        harness = CycleHarness(
+            azurite=azurite,
+            graph=graph,
+            identity=identity,
+            teams=teams,
+            clock=Clock(datetime(2026, 11, 2, 6, 0, 5, tzinfo=timezone.utc)),
+            monkeypatch=monkeypatch,
+        )
+        harness.configure()
+        try:
+            yield harness
+        finally:
+            use_app(None)
+            if harness.app is not None:
+                harness.app.close()
+            service = TableServiceClient.from_connection_string(azurite.connection_string)
+            for setting in ("SNAPSHOT_TABLE", "ALERT_TABLE"):
+                service.delete_table(os.environ[setting])
