@@ -27,7 +27,8 @@ INT64_MAX = 2**63 - 1
 
 # Statuses become Table Storage column names (`Count_<status>`), which must be identifiers.
 _STATUS_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
-_DIGITS = re.compile(r"-?[0-9]+")
+# At most 19 digits: Int64's range, and far below Python's 4300-digit limit on int("...").
+_DIGITS = re.compile(r"-?[0-9]{1,19}")
 
 _STATUS_KEYS = ("registrationStatus", "userRegistrationStatus")
 _COUNT_KEYS = ("registrationCount", "userRegistationCount", "userRegistrationCount")
@@ -48,6 +49,8 @@ def parse_report(body: bytes | str) -> Report:
         payload = json.loads(body)
     except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ReportFormatError("body", f"not JSON (starts with {_preview(body)})") from exc
+    except RecursionError as exc:  # nesting deeper than any report: hostile or broken
+        raise ReportFormatError("body", "JSON nested too deeply to be a report") from exc
     if not isinstance(payload, dict):
         raise ReportFormatError("body", f"expected a JSON object, got {_kind(payload)}")
     if "value" not in payload:
@@ -116,7 +119,9 @@ def _count(raw: Any, path: str) -> int:
         raise ReportFormatError(path, f"expected a whole number, got {_kind(raw)}")
     if isinstance(raw, str):
         if not _DIGITS.fullmatch(raw):
-            raise ReportFormatError(path, f"expected a whole number, got {_preview(raw)}")
+            raise ReportFormatError(
+                path, f"expected a whole number up to Int64, got {_preview(raw)}"
+            )
         raw = int(raw)
     if raw < 0:
         raise ReportFormatError(path, f"must not be negative, got {raw}")

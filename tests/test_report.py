@@ -1,0 +1,265 @@
+"""Parsing Graph's report: every shape it is sent in, every way it can be wrong (pure)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.errors import ReportFormatError
+from shared.report import INT64_MAX, parse_report
+from standins.reports import SHAPES, report
+
+COUNTS = {"registered": 23, "enabled": 40, "capable": 21, "mfaRegistered": 33}
+
+
+def body(payload: Any) -> bytes:
+    return json.dumps(payload).encode()
+
+
+def rejected_field(payload: Any) -> str:
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(body(payload))
+    return failure.value.field
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_documented_shape_gives_the_same_counts_as_integers(shape: str) -> None:
+    parsed = parse_report(body(report(50, COUNTS, shape=shape)))
+
+    assert parsed.total_users == 50
+    assert dict(parsed.counts) == COUNTS
+    assert all(type(count) is int for count in parsed.counts.values())
+    assert parsed.report_id == "d7c8a1e2-5f3b-4c6d-9e0a-1b2c3d4e5f60"
+
+
+def test_the_published_example_is_accepted_verbatim() -> None:
+    # The example on the API's reference page, misspelt `userRegistationCount` and all.
+    published = {
+        "value": [
+            {
+                "id": "id-value",
+                "totalUserCount": 23423,
+                "userRegistrationCounts": [
+                    {"userRegistrationStatus": "registered", "userRegistationCount": 23423}
+                ],
+            }
+        ]
+    }
+
+    assert dict(parse_report(body(published)).counts) == {"registered": 23423}
+
+
+def test_a_total_sent_as_a_string_is_a_number() -> None:
+    assert parse_report(body(report("23123", {"registered": "23123"}))).total_users == 23123
+
+
+def test_statuses_graph_adds_later_are_kept_in_the_order_sent() -> None:
+    parsed = parse_report(body(report(10, {"passkeyCapable": 3, "mfaRegistered": 9})))
+
+    assert list(parsed.counts) == ["passkeyCapable", "mfaRegistered"]
+
+
+def test_a_tenant_of_zero_users_is_a_valid_report() -> None:
+    parsed = parse_report(body(report(0, {"mfaRegistered": 0})))
+
+    assert (parsed.total_users, dict(parsed.counts)) == (0, {"mfaRegistered": 0})
+
+
+def test_a_count_equal_to_the_total_is_accepted() -> None:
+    assert parse_report(body(report(7, {"capable": 7}))).counts["capable"] == 7
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b"<html><body>Service Unavailable</body></html>", "body"),
+        (b"", "body"),
+        (b"\xff\xfe not utf-8", "body"),
+        (b"[1, 2]", "body"),
+        (b"[" * 100_000, "body"),
+    ],
+)
+def test_bodies_that_are_not_a_json_object_are_rejected(raw: bytes, field: str) -> None:
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(raw)
+
+    assert failure.value.field == field
+    assert "nothing stored" in str(failure.value)
+
+
+def test_html_is_quoted_in_the_error_so_the_log_shows_what_arrived() -> None:
+    with pytest.raises(ReportFormatError, match="<html>"):
+        parse_report(b"<html>Sign in</html>")
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"error": {"code": "x"}}, "value"),
+        ({"value": {"totalUserCount": 1}}, "value"),
+        ({"value": []}, "value"),
+        ({"value": [1]}, "value[0]"),
+        ({"value": [{"userRegistrationCounts": []}]}, "value[0].totalUserCount"),
+        ({"value": [{"totalUserCount": 1}]}, "value[0].userRegistrationCounts"),
+        ({"value": [{"totalUserCount": 1, "userRegistrationCounts": {}}]},
+         "value[0].userRegistrationCounts"),
+        ({"value": [{"id": 5, "totalUserCount": 1, "userRegistrationCounts": []}]}, "value[0].id"),
+    ],
+)  # fmt: skip
+def test_a_misshapen_collection_is_rejected_naming_the_field(payload: Any, field: str) -> None:
+    assert rejected_field(payload) == field
+
+
+@pytest.mark.parametrize(
+    "total", [None, "many", "12.5", 12.5, True, -1, "-1", INT64_MAX + 1, "1" * 20, [1]]
+)
+def test_a_total_that_is_not_a_non_negative_int64_is_rejected(total: Any) -> None:
+    assert rejected_field(report(total, {})) == "value[0].totalUserCount"
+
+
+@pytest.mark.parametrize("count", [None, "lots", "3.0", 3.5, False, -2, "-2", {"n": 1}])
+def test_a_count_that_is_not_a_non_negative_whole_number_is_rejected(count: Any) -> None:
+    field = rejected_field(report(10, {"mfaRegistered": count}))
+
+    assert field == "value[0].userRegistrationCounts[0].registrationCount"
+
+
+def test_a_count_above_the_total_is_rejected_saying_both_numbers() -> None:
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(body(report(10, {"registered": 5, "mfaRegistered": 11})))
+
+    assert failure.value.field == "value[0].userRegistrationCounts[1].registrationCount"
+    assert "11 mfaRegistered users is more than totalUserCount 10" in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        ({"registrationCount": 1}, "registrationStatus"),
+        ({"registrationStatus": "mfaRegistered"}, "registrationCount"),
+        ({"registrationStatus": "", "registrationCount": 1}, "registrationStatus"),
+        ({"registrationStatus": "has space", "registrationCount": 1}, "registrationStatus"),
+        ({"registrationStatus": 7, "registrationCount": 1}, "registrationStatus"),
+        (
+            {"registrationStatus": "a", "userRegistrationStatus": "b", "registrationCount": 1},
+            "userRegistrationStatus",
+        ),
+    ],
+)
+def test_a_malformed_item_is_rejected_naming_its_index_and_field(item: Any, field: str) -> None:
+    payload = {"value": [{"totalUserCount": 5, "userRegistrationCounts": [item]}]}
+
+    assert rejected_field(payload) == f"value[0].userRegistrationCounts[0].{field}"
+
+
+def test_an_item_that_is_not_an_object_is_rejected() -> None:
+    payload = {"value": [{"totalUserCount": 5, "userRegistrationCounts": ["mfaRegistered"]}]}
+
+    assert rejected_field(payload) == "value[0].userRegistrationCounts[0]"
+
+
+def test_the_same_status_twice_is_rejected() -> None:
+    item = {"registrationStatus": "capable", "registrationCount": 1}
+    payload = {"value": [{"totalUserCount": 5, "userRegistrationCounts": [item, item]}]}
+
+    assert rejected_field(payload) == "value[0].userRegistrationCounts[1].registrationStatus"
+
+
+def test_more_than_one_report_in_the_collection_is_rejected() -> None:
+    one = report(5, COUNTS)["value"][0]
+
+    assert rejected_field({"value": [one, one]}) == "value"
+
+
+# Property-based: whatever arrives, the parser answers with a report or with its own error.
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=25), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+field_names = st.sampled_from(
+    ["id", "value", "totalUserCount", "userRegistrationCounts", "registrationStatus",
+     "registrationCount", "userRegistrationStatus", "userRegistationCount", "@odata.type"]
+)  # fmt: skip
+report_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.floats(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(field_names, children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+def parses_or_rejects(raw: bytes | str) -> None:
+    try:
+        parse_report(raw)
+    except ReportFormatError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200) | st.text(max_size=200))
+def test_arbitrary_bytes_raise_nothing_but_a_report_error(raw: bytes | str) -> None:
+    parses_or_rejects(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values | report_like)
+def test_arbitrary_json_raises_nothing_but_a_report_error(payload: Any) -> None:
+    parses_or_rejects(json.dumps(payload))
+
+
+statuses = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,30}", fullmatch=True)
+counts_or_junk = st.integers(0, 10**6) | st.integers(0, 10**6).map(str) | report_like
+almost_items = st.fixed_dictionaries(
+    {},
+    optional={
+        "registrationStatus": statuses | report_like,
+        "registrationCount": counts_or_junk,
+        "userRegistrationStatus": statuses | report_like,
+        "userRegistationCount": counts_or_junk,
+        "@odata.type": st.just("microsoft.graph.userRegistrationCount"),
+    },
+)
+almost_reports = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.text(max_size=10) | report_like,
+        "totalUserCount": counts_or_junk,
+        "userRegistrationCounts": st.lists(almost_items | report_like, max_size=5) | report_like,
+    },
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(almost_reports)
+def test_nearly_valid_reports_raise_nothing_but_a_report_error(item: dict[str, Any]) -> None:
+    parses_or_rejects(json.dumps({"value": [item]}))
+
+
+@st.composite
+def valid_reports(draw: st.DrawFn) -> tuple[int, dict[str, int], str, bool]:
+    total = draw(st.integers(min_value=0, max_value=INT64_MAX))
+    counts = draw(st.dictionaries(statuses, st.integers(0, total), max_size=8))
+    return total, counts, draw(st.sampled_from(sorted(SHAPES))), draw(st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_reports())
+def test_any_valid_report_parses_back_to_its_numbers(
+    case: tuple[int, dict[str, int], str, bool],
+) -> None:
+    total, counts, shape, total_as_string = case
+    payload = report(str(total) if total_as_string else total, counts, shape=shape)
+
+    parsed = parse_report(json.dumps(payload))
+
+    assert parsed.total_users == total
+    assert dict(parsed.counts) == counts
