@@ -1,0 +1,121 @@
+"""A loopback Microsoft Graph directory: service principals and their app role assignments.
+
+Enough of `/v1.0/servicePrincipals` for the Graph-permission grant script: find Graph's own
+service principal by appId, list a principal's app role assignments, and create one. Role ids
+are fresh GUIDs per instance, so a script that hard-codes them fails.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from standins.graph import graph_error
+from standins.loopback import LoopbackServer, Reply, Request
+
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+
+
+def _role(value: str, *member_types: str) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "value": value,
+        "allowedMemberTypes": list(member_types),
+        "isEnabled": True,
+    }
+
+
+@dataclass
+class Directory:
+    graph_sp_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    app_roles: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            _role("User.Read.All", "Application"),
+            _role("Reports.Read.All", "User"),  # a delegated twin, as a trap
+            _role("Reports.Read.All", "Application"),
+            _role("AuditLog.Read.All", "Application"),
+        ]
+    )
+    principals: set[str] = field(default_factory=set)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def reports_read_all_id(self) -> str:
+        return next(
+            r["id"]
+            for r in self.app_roles
+            if r["value"] == "Reports.Read.All" and "Application" in r["allowedMemberTypes"]
+        )
+
+
+class GraphDirectoryStandIn(LoopbackServer):
+    """Serves `directory`; `forbid` makes every call answer 403 as for an unprivileged caller."""
+
+    def __init__(self) -> None:
+        self.directory = Directory()
+        self.forbid = False
+        super().__init__(self._answer)
+
+    @property
+    def posts(self) -> list[Request]:
+        return [r for r in self.requests if r.method == "POST"]
+
+    def _answer(self, request: Request) -> Reply:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
+        if self.forbid:
+            return graph_error(
+                403, "Authorization_RequestDenied", "Insufficient privileges to complete."
+            )
+        parts = request.path.strip("/").split("/")
+        if parts == ["v1.0", "servicePrincipals"] and request.method == "GET":
+            return self._find_graph(request)
+        if len(parts) == 4 and parts[:2] == ["v1.0", "servicePrincipals"]:
+            if parts[3] == "appRoleAssignments":
+                return self._assignments(request, parts[2])
+        return graph_error(
+            400, "BadRequest", f"Unsupported request {request.method} {request.path}"
+        )
+
+    def _find_graph(self, request: Request) -> Reply:
+        wanted = f"appId eq '{GRAPH_APP_ID}'"
+        if request.query.get("$filter") != [wanted]:
+            return Reply(200, {"value": []})
+        sp = {
+            "id": self.directory.graph_sp_id,
+            "appId": GRAPH_APP_ID,
+            "appRoles": self.directory.app_roles,
+        }
+        return Reply(200, {"value": [sp]})
+
+    def _assignments(self, request: Request, principal: str) -> Reply:
+        if principal not in self.directory.principals:
+            return graph_error(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{principal}' does not exist or one of its queried reference-property"
+                " objects are not present.",
+            )
+        mine = [a for a in self.directory.assignments if a["principalId"] == principal]
+        if request.method == "GET":
+            return Reply(200, {"value": mine})
+        if request.method != "POST":
+            return graph_error(405, "Request_BadRequest", "Method not allowed.")
+        body = request.json()
+        if (
+            body.get("principalId") != principal
+            or body.get("resourceId") != self.directory.graph_sp_id
+            or body.get("appRoleId") not in {r["id"] for r in self.directory.app_roles}
+            or request.headers.get("content-type") != "application/json"
+        ):
+            return graph_error(400, "Request_BadRequest", "Invalid app role assignment.")
+        if any(a["appRoleId"] == body["appRoleId"] for a in mine):
+            return graph_error(
+                400,
+                "Request_BadRequest",
+                "Permission being assigned already exists on the object",
+            )
+        assignment = {"id": str(uuid.uuid4()), **body}
+        self.directory.assignments.append(assignment)
+        return Reply(201, assignment)
