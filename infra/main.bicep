@@ -1,0 +1,322 @@
+// Entra registration monitor: everything the Function App needs, in one resource group.
+//
+// Creates: a Linux Function App for Python (Flex Consumption by default, or Consumption) with a
+// managed identity; a storage account used only through that identity (shared keys off); a Key
+// Vault holding the Teams webhook; Application Insights on a Log Analytics workspace; the app
+// settings the code reads; and the outer dead man's switch, an alert when FetchReport has not
+// succeeded for 26 hours, sent to the action group you name.
+//
+// Not created here: Microsoft Graph's Reports.Read.All for the identity (an Entra app role, not
+// an Azure role): run infra/grant-reports-read-all.sh with the principalId output afterwards.
+//
+// This file was written and scanned (checkov) on a machine that cannot compile Bicep or reach
+// Azure: run `az bicep build --file infra/main.bicep` before the first deployment.
+
+@description('Short lowercase name that starts every resource name (letters and digits).')
+@minLength(3)
+@maxLength(11)
+param namePrefix string = 'entracov'
+
+param location string = resourceGroup().location
+
+@description('FlexConsumption where the region offers it; Consumption (Linux, Y1) otherwise.')
+@allowed(['FlexConsumption', 'Consumption'])
+param hostingPlan string = 'FlexConsumption'
+
+@allowed(['3.10', '3.11', '3.12'])
+param pythonVersion string = '3.11'
+
+@description('Optional: the resource id of a user-assigned identity to use instead of a system-assigned one.')
+param userAssignedIdentityResourceId string = ''
+
+@description('FETCH_SCHEDULE: 6-field NCRONTAB, UTC.')
+param fetchSchedule string = '0 0 6 * * *'
+
+@description('THRESHOLDS: comma-separated status=minimum, as a ratio or a percentage.')
+param thresholds string = 'mfaRegistered=95%,capable=90%'
+
+@description('GRAPH_ENDPOINT: https://graph.microsoft.com, or a national cloud\'s.')
+param graphEndpoint string = 'https://graph.microsoft.com'
+
+@description('ALERT_REPEAT_HOURS: how often a still-failing metric is announced again.')
+param alertRepeatHours string = '24'
+
+@description('DROP_ALERT_POINTS: announce a fall of this many points; empty turns it off.')
+param dropAlertPoints string = ''
+
+@description('The Teams Workflows webhook URL. A secret: stored in Key Vault, never output. Empty: alerts are only logged.')
+@secure()
+param teamsWebhookUrl string = ''
+
+@description('The resource id of the action group that the "no successful FetchReport in 26 hours" alert notifies.')
+param actionGroupResourceId string
+
+var isFlex = hostingPlan == 'FlexConsumption'
+var useUserAssigned = !empty(userAssignedIdentityResourceId)
+var suffix = uniqueString(resourceGroup().id, namePrefix)
+var appName = '${namePrefix}-${suffix}'
+var storageName = take(toLower('${namePrefix}${suffix}'), 24)
+var vaultName = take(toLower('kv${namePrefix}${suffix}'), 24)
+var packageContainer = 'app-package'
+var webhookSecretName = 'teams-webhook-url'
+
+// Built-in role definition ids (the same in every tenant).
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+}
+
+// ---- Identity -----------------------------------------------------------------------------
+
+var noIdentity = { principalId: '', clientId: '' }
+var userAssigned = useUserAssigned ? reference(userAssignedIdentityResourceId, '2023-01-31') : noIdentity
+var principalId = useUserAssigned ? userAssigned.principalId : functionApp.identity.principalId
+
+// ---- Storage: identity only ---------------------------------------------------------------
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  //checkov:skip=CKV_AZURE_35:Consumption and Flex apps without a virtual network reach storage over public endpoints; access is by Entra ID only (shared keys off)
+  //checkov:skip=CKV_AZURE_59:as CKV_AZURE_35
+  //checkov:skip=CKV_AZURE_206:LRS is enough: snapshots are re-fetched daily and alert state rebuilds itself
+  //checkov:skip=CKV_AZURE_43:the name is computed (toLower, take 24) from namePrefix and uniqueString, which checkov cannot evaluate
+  name: storageName
+  location: location
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowBlobPublicAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled' // Consumption plans have no fixed outbound addresses
+  }
+
+  resource blobs 'blobServices' = {
+    name: 'default'
+    properties: {
+      deleteRetentionPolicy: { enabled: true, days: 7 }
+    }
+
+    resource package 'containers' = {
+      name: packageContainer
+    }
+  }
+}
+
+resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]: {
+    name: guid(storage.id, appName, role)
+    scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+// ---- Key Vault: the webhook ---------------------------------------------------------------
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  //checkov:skip=CKV_AZURE_109:Key Vault references from a Consumption app come from shared outbound addresses; access is by Azure RBAC only
+  //checkov:skip=CKV_AZURE_189:as CKV_AZURE_109
+  name: vaultName
+  location: location
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 7
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled' // Key Vault references from a Consumption app come from shared addresses
+  }
+}
+
+resource webhookSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(teamsWebhookUrl)) {
+  //checkov:skip=CKV_AZURE_41:a Workflows webhook URL does not expire; rotate it by recreating the flow and redeploying
+  //checkov:skip=CKV_AZURE_114:contentType is set below; checkov does not read conditional resources
+  parent: vault
+  name: webhookSecretName
+  properties: {
+    value: teamsWebhookUrl
+    contentType: 'Teams Workflows webhook URL'
+  }
+}
+
+resource vaultRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, appName, roles.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---- Monitoring ---------------------------------------------------------------------------
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: '${namePrefix}-logs-${suffix}'
+  location: location
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 30
+  }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: '${namePrefix}-insights-${suffix}'
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: workspace.id
+  }
+}
+
+// The outer dead man's switch: a stopped or broken app cannot report itself.
+resource deadMansSwitch 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${appName}-no-successful-fetch'
+  location: location
+  properties: {
+    displayName: 'Entra registration monitor: no successful FetchReport in 26 hours'
+    description: 'FetchReport has not succeeded for 26 hours: coverage is not being watched. Check the Function App and its logs.'
+    severity: 1
+    enabled: true
+    scopes: [insights.id]
+    evaluationFrequency: 'PT1H'
+    windowSize: 'P2D'
+    criteria: {
+      allOf: [
+        {
+          query: 'requests | where timestamp > ago(26h) | where name == "FetchReport" and success == true'
+          timeAggregation: 'Count'
+          operator: 'LessThan'
+          threshold: 1
+          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: { actionGroups: [actionGroupResourceId] }
+  }
+}
+
+// ---- The Function App ---------------------------------------------------------------------
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  //checkov:skip=CKV_AZURE_225:zone redundancy is not offered for Consumption plans; a daily job needs none
+  name: '${namePrefix}-plan-${suffix}'
+  location: location
+  kind: 'functionapp'
+  sku: isFlex ? { name: 'FC1', tier: 'FlexConsumption' } : { name: 'Y1', tier: 'Dynamic' }
+  properties: { reserved: true } // Linux
+}
+
+var userAssignedSettings = [
+  { name: 'AZURE_CLIENT_ID', value: userAssigned.clientId }
+  { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+  { name: 'AzureWebJobsStorage__clientId', value: userAssigned.clientId }
+]
+var identitySettings = useUserAssigned ? userAssignedSettings : []
+
+var packageIdentity = useUserAssigned ? userAssignedIdentityResourceId : 'SystemAssigned'
+
+// Flex Consumption sets its runtime in functionAppConfig and refuses these settings. On
+// Consumption the app runs the zip in the package container, fetched with the identity.
+var runtimeSettings = [
+  { name: 'FUNCTIONS_EXTENSION_VERSION', value: '~4' }
+  { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'python' }
+  { name: 'WEBSITE_RUN_FROM_PACKAGE', value: '${storage.properties.primaryEndpoints.blob}${packageContainer}/app.zip' }
+  { name: 'WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID', value: packageIdentity }
+]
+var consumptionSettings = isFlex ? [] : runtimeSettings
+
+var commonSettings = [
+  { name: 'AzureWebJobsStorage__accountName', value: storage.name }
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+  { name: 'FETCH_SCHEDULE', value: fetchSchedule }
+  { name: 'THRESHOLDS', value: thresholds }
+  { name: 'GRAPH_ENDPOINT', value: graphEndpoint }
+  { name: 'ALERT_REPEAT_HOURS', value: alertRepeatHours }
+  { name: 'DROP_ALERT_POINTS', value: dropAlertPoints }
+  {
+    name: 'TEAMS_WEBHOOK_URL'
+    value: empty(teamsWebhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${webhookSecretName})'
+  }
+]
+var appSettings = concat(commonSettings, identitySettings, consumptionSettings)
+
+var systemAssignedIdentity = { type: 'SystemAssigned' }
+var userAssignedIdentity = {
+  type: 'UserAssigned'
+  userAssignedIdentities: { '${userAssignedIdentityResourceId}': {} }
+}
+var userAssignedAuthentication = {
+  type: 'UserAssignedIdentity'
+  userAssignedIdentityResourceId: userAssignedIdentityResourceId
+}
+var packageAuthentication = useUserAssigned ? userAssignedAuthentication : { type: 'SystemAssignedIdentity' }
+var flexConfig = {
+  deployment: {
+    storage: {
+      type: 'blobContainer'
+      value: '${storage.properties.primaryEndpoints.blob}${packageContainer}'
+      authentication: packageAuthentication
+    }
+  }
+  scaleAndConcurrency: { maximumInstanceCount: 40, instanceMemoryMB: 2048 }
+  runtime: { name: 'python', version: pythonVersion }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  //checkov:skip=CKV_AZURE_16:identity is set by an expression (system- or user-assigned, never none) that checkov cannot evaluate
+  //checkov:skip=CKV_AZURE_71:as CKV_AZURE_16
+  //checkov:skip=CKV_AZURE_222:no HTTP triggers; the admin endpoint (run FetchReport by hand) and deployment need the public endpoint, guarded by keys and Entra ID
+  //checkov:skip=CKV_AZURE_17:no HTTP triggers; client certificates would only block the admin endpoint
+  //checkov:skip=CKV_AZURE_212:Consumption plans scale to zero by design; a daily timer needs no standby instance
+  //checkov:skip=CKV_AZURE_213:no HTTP endpoint to probe; the no-successful-fetch alert is the health check
+  name: appName
+  location: location
+  kind: 'functionapp,linux'
+  identity: useUserAssigned ? userAssignedIdentity : systemAssignedIdentity
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: packageIdentity
+    siteConfig: {
+      linuxFxVersion: isFlex ? null : 'Python|${pythonVersion}'
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: appSettings
+    }
+    functionAppConfig: isFlex ? flexConfig : null
+  }
+}
+
+// No FTP or Web Deploy passwords: deployments authenticate with Entra ID.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+// ---- Outputs (no secrets) -----------------------------------------------------------------
+
+output functionAppName string = functionApp.name
+output functionAppHostName string = functionApp.properties.defaultHostName
+@description('Grant Graph Reports.Read.All to this principal: infra/grant-reports-read-all.sh --principal-id <it>')
+output principalId string = principalId
+output storageAccountName string = storage.name
