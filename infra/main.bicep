@@ -252,9 +252,10 @@ var commonSettings = [
 var appSettings = concat(commonSettings, identitySettings, consumptionSettings)
 
 var systemAssignedIdentity = { type: 'SystemAssigned' }
+var userAssignedKey = useUserAssigned ? userAssignedIdentityResourceId : 'unused' // never an empty key
 var userAssignedIdentity = {
   type: 'UserAssigned'
-  userAssignedIdentities: { '${userAssignedIdentityResourceId}': {} }
+  userAssignedIdentities: { '${userAssignedKey}': {} }
 }
 var userAssignedAuthentication = {
   type: 'UserAssignedIdentity'
@@ -284,6 +285,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   location: location
   kind: 'functionapp,linux'
   identity: useUserAssigned ? userAssignedIdentity : systemAssignedIdentity
+  dependsOn: [webhookSecret] // the Key Vault reference resolves at start: the secret must exist
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
