@@ -44,7 +44,8 @@ class Reading:
         """Change since the previous snapshot, in percentage points."""
         if self.ratio is None or self.previous_ratio is None:
             return None
-        return (self.ratio - self.previous_ratio) * 100
+        # Rounded so that 85% -> 80% is 5 points, not 4.999999999999993 (a missed drop alert).
+        return round((self.ratio - self.previous_ratio) * 100, 9)
 
 
 def parse_thresholds(text: str) -> dict[str, float]:

@@ -7,6 +7,7 @@ fails its first run with one readable error rather than one problem per deployme
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -197,9 +198,12 @@ def _webhook(raw: str) -> WebhookUrl:
 
 def _number(raw: str) -> float:
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ValueError(f"{raw!r} is not a number") from None
+    if not math.isfinite(value):  # `inf` hours would overflow timedelta
+        raise ValueError(f"{raw!r} is not a finite number")
+    return value
 
 
 def _positive(raw: str) -> float:
