@@ -101,7 +101,7 @@ class GraphReportClient:
             sleep=self._sleep,
             clock=self._clock,
         )
-        tries = f"after {attempts.count} attempt{'s' if attempts.count > 1 else ''}"
+        tries = attempts.tries
         response = attempts.response
         if response is None:
             raise GraphError(

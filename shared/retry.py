@@ -40,6 +40,11 @@ class Attempts:
     count: int
     waited: float
 
+    @property
+    def tries(self) -> str:
+        """`after 3 attempts`, for error messages."""
+        return f"after {self.count} attempt{'s' if self.count > 1 else ''}"
+
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds (Graph sends `2.128`) or a date."""

@@ -70,7 +70,7 @@ class TeamsWebhook:
             sleep=self._sleep,
             clock=self._clock,
         )
-        tries = f"after {attempts.count} attempt{'s' if attempts.count > 1 else ''}"
+        tries = attempts.tries
         response = attempts.response
         if response is None:
             raise NotificationError(

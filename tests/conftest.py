@@ -21,7 +21,7 @@ from azure.data.tables import TableServiceClient
 
 from shared.bootstrap import App, use_app
 from shared.retry import RetryPolicy
-from shared.settings import Settings
+from shared.settings import SETTING_NAMES, Settings
 from standins.azurite import Azurite
 from standins.functions_host import Cycle, FunctionsHost
 from standins.graph import GraphStandIn
@@ -30,16 +30,8 @@ from standins.teams import TeamsStandIn
 
 # Settings a deployed app might carry that must not leak into tests from the developer's shell.
 _APP_SETTINGS = (
-    "AzureWebJobsStorage",
-    "AzureWebJobsStorage__accountName",
-    "AzureWebJobsStorage__tableServiceUri",
-    "AzureWebJobsStorage__clientId",
-    "GRAPH_ENDPOINT",
-    "THRESHOLDS",
-    "TEAMS_WEBHOOK_URL",
-    "AZURE_CLIENT_ID",
-    "ALERT_REPEAT_HOURS",
-    "DROP_ALERT_POINTS",
+    *SETTING_NAMES,
+    # Other managed-identity protocols azure-identity would prefer over the stand-in's.
     "MSI_ENDPOINT",
     "MSI_SECRET",
     "IDENTITY_SERVER_THUMBPRINT",
