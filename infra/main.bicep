@@ -193,8 +193,10 @@ resource deadMansSwitch 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: 'requests | where timestamp > ago(26h) | where name == "FetchReport" and success == true'
-          timeAggregation: 'Count'
+          // summarize without `by` always returns one row, so "no runs at all" counts as 0.
+          query: 'requests | where timestamp > ago(26h) | where name == "FetchReport" and success == true | summarize successes = count()'
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'successes'
           operator: 'LessThan'
           threshold: 1
           failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
