@@ -74,11 +74,13 @@ graph() {
   esac
 }
 
+# Graph's own service principal in this tenant, and its application role named $ROLE: one
+# request, two lines of output (an absent value prints as an empty line).
 filter="%24filter=appId%20eq%20%27$GRAPH_APP_ID%27&%24select=id,appRoles"
-graph_sp=$(graph GET "servicePrincipals?$filter" --query "value[0].id" --output tsv)
+found=$(graph GET "servicePrincipals?$filter" --output tsv --query "[value[0].id, \
+value[0].appRoles[?value=='$ROLE' && contains(allowedMemberTypes, 'Application')].id | [0]]")
+{ read -r graph_sp || true; read -r role_id || true; } <<<"$found"
 [ -n "$graph_sp" ] || fail "Microsoft Graph's service principal ($GRAPH_APP_ID) was not found"
-role_id=$(graph GET "servicePrincipals?$filter" --output tsv --query \
-  "value[0].appRoles[?value=='$ROLE' && contains(allowedMemberTypes, 'Application')].id | [0]")
 [ -n "$role_id" ] || fail "Microsoft Graph has no application role named $ROLE"
 
 existing=$(graph GET "servicePrincipals/$principal/appRoleAssignments" --output tsv --query \

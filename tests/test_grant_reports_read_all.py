@@ -144,3 +144,16 @@ def test_a_plain_http_graph_endpoint_is_refused(graph, az_on_path) -> None:
     assert result.returncode == 1
     assert "must be https://" in result.stderr
     assert graph.requests == []
+
+
+def test_a_graph_without_the_application_role_fails_clearly(graph, az_on_path) -> None:
+    application_role = graph.directory.reports_read_all_id
+    graph.directory.app_roles = [
+        r for r in graph.directory.app_roles if r["id"] != application_role
+    ]
+
+    result = grant(graph, az_on_path, "--principal-id", PRINCIPAL)
+
+    assert result.returncode == 1
+    assert "no application role named Reports.Read.All" in result.stderr
+    assert graph.posts == []
