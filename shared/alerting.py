@@ -69,7 +69,8 @@ def step(
     before = prior or AlertState(name=name, since=now)
     state = before
     if bad != state.firing:
-        state = replace(state, firing=bad, since=now, detail=detail)
+        # Ending keeps the cause: the resolved notice quotes the last error (or snapshot) seen.
+        state = replace(state, firing=bad, since=now, detail=detail if bad else state.detail)
     elif bad:
         state = replace(state, detail=detail)
     if state.firing and not state.told_firing:

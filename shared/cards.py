@@ -26,6 +26,7 @@ ENTRA_ACTIVITY_URL = (
 )
 CARD_BYTES_LIMIT = 20_000  # the webhook's limit is ~28 KB; keep a wide margin
 MAX_TABLE_ROWS = 25
+MAX_NOTICE_LINES = 10  # drop notices can come for every status: hundreds of lines
 MAX_ERROR_CHARS = 1_000
 _HEADER = ("Metric", "Coverage", "Threshold", "State", "Change")
 _SEVERITY = {"attention": "🔴", "warning": "🟠", "good": "🟢", "default": "ℹ️"}
@@ -133,8 +134,16 @@ def _envelope(message: Message, rows: list[tuple[str, str, str, str, str]]) -> d
                 }
             ],
         },
-        *({"type": "TextBlock", "text": line, "wrap": True} for line in message.lines),
+        *(
+            {"type": "TextBlock", "text": line, "wrap": True}
+            for line in message.lines[:MAX_NOTICE_LINES]
+        ),
     ]
+    hidden_lines = len(message.lines) - MAX_NOTICE_LINES
+    if hidden_lines > 0:
+        body.append(
+            {"type": "TextBlock", "text": f"…and {hidden_lines} more notices", "isSubtle": True}
+        )
     if rows:
         shown = rows[:MAX_TABLE_ROWS]
         body.append(_columns(_HEADER, bold=True))

@@ -59,13 +59,20 @@ def install() -> None:
         record = previous(*args, **kwargs)
         try:
             message = record.getMessage()
-        except (TypeError, ValueError):
-            # A record whose arguments do not fit its format: logging reports that itself when
-            # the record is emitted, and there is no formatted text here to leak.
-            return record
+        except Exception:  # noqa: BLE001 - a log call must never raise, whatever it was given
+            # Arguments that do not fit the format (or cannot be printed). Left as they are,
+            # logging would print them unscrubbed to stderr when the record is emitted.
+            message = f"unformattable log call {_quote(record.msg)} with {_quote(record.args)}"
         record.msg, record.args = redact(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = redact(formatter.formatException(record.exc_info))
         return record
 
     logging.setLogRecordFactory(scrubbing_factory)
+
+
+def _quote(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 - whatever its __repr__ raises, this must not
+        return f"<a {type(value).__name__} that cannot be printed>"

@@ -117,7 +117,7 @@ class Settings:
         graph_endpoint = checked("GRAPH_ENDPOINT", _endpoint, DEFAULT_GRAPH_ENDPOINT)
         thresholds = checked("THRESHOLDS", parse_thresholds, None)
         webhook = checked("TEAMS_WEBHOOK_URL", _webhook, None)
-        repeat_hours = checked("ALERT_REPEAT_HOURS", _positive, DEFAULT_ALERT_REPEAT_HOURS)
+        repeat = checked("ALERT_REPEAT_HOURS", _hours, timedelta(hours=DEFAULT_ALERT_REPEAT_HOURS))
         drop_points = checked("DROP_ALERT_POINTS", _points, None)
         tables = {
             name: checked(name, _table_name, default)
@@ -134,7 +134,7 @@ class Settings:
             thresholds=thresholds or parse_thresholds(DEFAULT_THRESHOLDS),
             webhook=webhook,
             azure_client_id=text("AZURE_CLIENT_ID"),
-            alert_repeat=timedelta(hours=repeat_hours),
+            alert_repeat=repeat,
             drop_alert_points=drop_points,
             snapshot_table=tables["SNAPSHOT_TABLE"],
             alert_table=tables["ALERT_TABLE"],
@@ -206,11 +206,15 @@ def _number(raw: str) -> float:
     return value
 
 
-def _positive(raw: str) -> float:
+def _hours(raw: str) -> timedelta:
     value = _number(raw)
-    if not value > 0:
+    try:
+        hours = timedelta(hours=value) if value > 0 else timedelta(0)
+    except OverflowError:  # finite, but beyond timedelta's ~10^9 days
+        raise ValueError(f"{raw!r} hours is too long an interval") from None
+    if not hours:  # also 1e-320 hours, which is positive but rounds to nothing
         raise ValueError(f"must be a positive number of hours, got {raw!r}")
-    return value
+    return hours
 
 
 def _points(raw: str) -> float:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from shared.alerting import (
     FETCH_HEALTH,
+    SCHEDULE_JITTER,
     AlertState,
     Decision,
     Notice,
@@ -146,3 +147,197 @@ def test_a_fetch_failing_for_days_is_repeated_on_the_same_rule() -> None:
 
     assert told == [Notice.FIRING, Notice.REMINDER, Notice.REMINDER]
     assert state is not None and state.detail == "HTTP 500"
+
+
+def fetch_run(state: AlertState | None, error: str | None, now: datetime, repeat=DAY):
+    """One fetch whose notice (if any) is delivered; returns (notices, stored state)."""
+    decision = decide_fetch_health(state, error=error, now=now, repeat=repeat)
+    return [e.notice for e in decision.events], decision.delivered(now)[FETCH_HEALTH]
+
+
+def test_a_reminder_is_due_exactly_at_the_interval_less_the_schedule_jitter() -> None:
+    assert SCHEDULE_JITTER == timedelta(minutes=30)
+    told: dict[str, AlertState] = {}
+    run(told, 90, T0)
+
+    early = check(told, 90, T0 + DAY - SCHEDULE_JITTER - timedelta(seconds=1))
+    on_time = check(told, 90, T0 + DAY - SCHEDULE_JITTER)
+
+    assert early.events == []
+    assert [e.notice for e in on_time.events] == [Notice.REMINDER]
+
+
+def test_with_a_short_interval_the_jitter_is_at_most_half_of_it() -> None:
+    repeat = timedelta(minutes=30)
+    state = decide_fetch_health(None, error="HTTP 503", now=T0, repeat=repeat).delivered(T0)
+
+    before = decide_fetch_health(
+        state[FETCH_HEALTH], error="HTTP 503", now=T0 + timedelta(minutes=14), repeat=repeat
+    )
+    due = decide_fetch_health(
+        state[FETCH_HEALTH], error="HTTP 503", now=T0 + timedelta(minutes=15), repeat=repeat
+    )
+
+    assert before.events == []
+    assert [e.notice for e in due.events] == [Notice.REMINDER]
+
+
+def test_the_next_reminder_counts_from_the_last_one_and_states_when_it_began() -> None:
+    states: dict[str, AlertState] = {}
+    run(states, 90, T0)
+    run(states, 90, T0 + DAY)
+
+    quiet = check(states, 90, T0 + DAY + timedelta(hours=12))
+    second = check(states, 90, T0 + 2 * DAY)
+
+    assert quiet.events == []
+    [event] = second.events
+    assert (event.notice, event.started) == (Notice.REMINDER, T0)
+    assert T0 + 2 * DAY - event.started == timedelta(days=2)  # the card's "for 2 days"
+
+
+def test_a_firing_event_carries_its_reading_and_the_snapshot_that_caused_it() -> None:
+    [event] = check({}, 90, T0).events
+
+    assert event.notice is Notice.FIRING
+    assert event.reading is not None
+    assert (event.reading.status, event.reading.ratio, event.reading.threshold) == (
+        "mfaRegistered",
+        0.9,
+        0.95,
+    )
+    assert (event.state.firing, event.state.since, event.state.detail) == (True, T0, "snap")
+
+
+def test_recovery_is_resolved_with_how_long_it_fired() -> None:
+    states: dict[str, AlertState] = {}
+    run(states, 90, T0)
+    run(states, 90, T0 + DAY)
+    recovered_at = T0 + DAY + timedelta(hours=30)
+
+    decision = check(states, 99, recovered_at)
+
+    [event] = decision.events
+    assert event.notice is Notice.RESOLVED
+    assert recovered_at - event.started == timedelta(hours=54)
+    assert decision.states["mfaRegistered"].firing is False
+    assert decision.states["mfaRegistered"].since == recovered_at
+
+
+def test_a_notice_not_delivered_is_not_recorded_as_told() -> None:
+    decision = check({}, 90, T0)
+
+    not_delivered = decision.states["mfaRegistered"]
+    delivered = decision.delivered(T0)["mfaRegistered"]
+
+    assert (not_delivered.firing, not_delivered.told_firing, not_delivered.last_told) == (
+        True,
+        False,
+        None,
+    )
+    assert (delivered.firing, delivered.told_firing, delivered.last_told) == (True, True, T0)
+
+
+def test_a_reminder_that_was_not_delivered_is_sent_on_the_next_run() -> None:
+    states: dict[str, AlertState] = {}
+    run(states, 90, T0)
+    failed = check(states, 90, T0 + DAY)
+    states.update(failed.states)  # the reminder's post failed
+
+    assert states["mfaRegistered"].last_told == T0
+    assert run(states, 90, T0 + DAY + timedelta(hours=1)) == [Notice.REMINDER]
+
+
+def test_a_drop_alone_does_not_mark_anything_as_told() -> None:
+    decision = check({}, 96, T0, previous=100, drop=2)
+
+    assert [e.notice for e in decision.events] == [Notice.DROP]
+    assert decision.delivered(T0) == decision.states
+    assert decision.states["mfaRegistered"].last_told is None
+
+
+def test_a_fall_of_less_than_the_drop_points_is_not_a_drop() -> None:
+    assert run({}, 96, T0, previous=99, drop=3.5) == []
+    assert run({}, 96, T0, previous=99, drop=3) == [Notice.DROP]
+
+
+def test_statuses_without_a_threshold_keep_no_state_but_can_drop() -> None:
+    previous = Report("p", 100, {"passkeyCapable": 50})
+    current = readings(Report("r", 100, {"passkeyCapable": 40}), THRESHOLDS, previous)
+
+    decision = decide_metrics({}, current, now=T0, repeat=DAY, drop_points=10, detail="s")
+
+    assert decision.states == {}
+    [event] = decision.events
+    assert (event.notice, event.state.name, event.reading) == (
+        Notice.DROP,
+        "passkeyCapable",
+        current[0],
+    )
+
+
+def test_a_tenant_of_zero_users_neither_fires_nor_resolves() -> None:
+    firing = AlertState("mfaRegistered", firing=True, since=T0, told_firing=True, last_told=T0)
+    current = readings(Report("r", 0, {"mfaRegistered": 0}), THRESHOLDS)
+
+    decision = decide_metrics(
+        {"mfaRegistered": firing}, current, now=T0 + DAY, repeat=DAY, drop_points=1, detail="s"
+    )
+
+    assert (decision.states, decision.events) == ({}, [])
+
+
+def test_a_failing_fetch_is_told_once_reminded_on_schedule_and_recovery_told_once() -> None:
+    told: list[tuple[int, list[Notice]]] = []
+    state: AlertState | None = None
+    timeline = [(0, "HTTP 503"), (6, "HTTP 503"), (23, "HTTP 429"), (24, "HTTP 503"), (30, None)]
+    timeline += [(31, None), (60, None)]
+    for hours, error in timeline:
+        notices, state = fetch_run(state, error, T0 + timedelta(hours=hours))
+        told.append((hours, notices))
+
+    assert told == [
+        (0, [Notice.FIRING]),
+        (6, []),
+        (23, []),
+        (24, [Notice.REMINDER]),
+        (30, [Notice.RESOLVED]),
+        (31, []),
+        (60, []),
+    ]
+
+
+def test_the_fetch_state_keeps_the_newest_error_while_quiet() -> None:
+    _, state = fetch_run(None, "HTTP 503", T0)
+
+    notices, state = fetch_run(state, "CredentialError: no token", T0 + timedelta(hours=1))
+
+    assert notices == []
+    assert (state.detail, state.since) == ("CredentialError: no token", T0)
+
+
+def test_a_fetch_recovery_event_says_when_the_failure_began() -> None:
+    _, state = fetch_run(None, "HTTP 503", T0)
+
+    [event] = decide_fetch_health(state, error=None, now=T0 + DAY, repeat=DAY).events
+
+    assert (event.notice, event.started, event.state.detail) == (Notice.RESOLVED, T0, "HTTP 503")
+
+
+def test_a_fetch_recovery_that_was_not_delivered_is_announced_next_run() -> None:
+    _, state = fetch_run(None, "HTTP 503", T0)
+    failed = decide_fetch_health(state, error=None, now=T0 + timedelta(hours=1), repeat=DAY)
+    state = failed.states[FETCH_HEALTH]  # the "works again" post failed
+
+    notices, state = fetch_run(state, None, T0 + timedelta(hours=2))
+
+    assert [e.notice for e in failed.events] == [Notice.RESOLVED]
+    assert notices == [Notice.RESOLVED]
+    assert fetch_run(state, None, T0 + timedelta(hours=3))[0] == []
+
+
+def test_a_fetch_that_always_worked_is_never_announced() -> None:
+    notices, state = fetch_run(None, None, T0)
+
+    assert notices == []
+    assert (state.name, state.firing, state.told_firing) == (FETCH_HEALTH, False, False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -149,3 +150,175 @@ def test_the_printed_alert_carries_the_same_facts_as_the_card() -> None:
     assert text.splitlines()[0] == "🔴 Registered for MFA at 88.3%, below 95%"
     assert "88.3% (1,104 of 1,250)" in text
     assert "Tenant tenant-1 · fetched 2026-11-23 06:00 UTC · report report-7" in text
+
+
+def card_bytes(envelope: dict[str, Any]) -> int:
+    return len(json.dumps(envelope).encode())
+
+
+def test_the_envelope_carries_exactly_one_adaptive_card_and_nothing_else() -> None:
+    envelope = render_card(message_for({"mfaRegistered": 1104}))
+
+    assert set(envelope) == {"type", "attachments"}
+    [attachment] = envelope["attachments"]
+    assert set(attachment) == {"contentType", "contentUrl", "content"}
+    card = attachment["content"]
+    assert card["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
+    assert card["fallbackText"] == "Registered for MFA at 88.3%, below 95%"
+    assert card["body"][0]["items"][0]["text"] == card["fallbackText"]
+    json.dumps(envelope, allow_nan=False)  # plain JSON: nothing a webhook could choke on
+
+
+def test_every_metric_row_shows_percentage_count_of_total_threshold_and_state() -> None:
+    counts = {"mfaRegistered": 1104, "capable": 1152, "registered": 1180, "passkeyCapable": 7}
+    message = message_for(counts)
+
+    shown = texts(card_of(render_card(message)))
+
+    assert message.rows == [
+        ("Registered for MFA", "88.3% (1,104 of 1,250)", "95%", "BELOW", "–"),
+        ("Capable of SSPR (registered and enabled)", "92.2% (1,152 of 1,250)", "90%", "ok", "–"),
+        ("Registered for SSPR", "94.4% (1,180 of 1,250)", "–", "no threshold", "–"),
+        ("passkeyCapable", "0.6% (7 of 1,250)", "–", "no threshold", "–"),
+    ]
+    for row in message.rows:
+        assert all(cell in shown for cell in row)
+
+
+def test_a_tenant_of_zero_users_is_shown_as_undefined_not_as_zero_percent() -> None:
+    snap = snapshot({"mfaRegistered": 0}, total=0)
+    current = readings(snap.report, THRESHOLDS)
+    events = [Event(Notice.FIRING, AlertState("fetch"), current[0], started=NOW)]
+
+    message = coverage_message(snap, current, events)
+
+    assert message.rows == [("Registered for MFA", "undefined (0 of 0)", "95%", "undefined", "–")]
+
+
+def test_a_reminder_says_how_long_the_metric_has_been_below() -> None:
+    since = NOW - 2 * DAY - timedelta(hours=3)
+    prior = {
+        "mfaRegistered": AlertState(
+            "mfaRegistered", firing=True, since=since, told_firing=True, last_told=NOW - DAY
+        )
+    }
+
+    message = message_for({"mfaRegistered": 1104, "capable": 1200}, prior)
+
+    assert message.lines == [
+        "STILL FIRING: **Registered for MFA** (mfaRegistered) is 88.3% (1,104 of 1,250 users), "
+        "below the 95% threshold for 2 days 3 hours."
+    ]
+    assert message.severity == "attention"
+
+
+def test_several_notices_are_one_card_titled_after_the_first() -> None:
+    message = message_for({"mfaRegistered": 1104, "capable": 1000})
+
+    assert message.title == "Registered for MFA at 88.3%, below 95% (+1 more)"
+    assert [line.split(":")[0] for line in message.lines] == ["FIRING", "FIRING"]
+
+
+def test_a_drop_without_a_breach_is_a_warning_titled_as_a_sharp_drop() -> None:
+    previous = Report("r6", 1250, {"mfaRegistered": 1250, "capable": 1200})
+
+    message = message_for({"mfaRegistered": 1200, "capable": 1200}, previous=previous, drop=3)
+
+    assert message.severity == "warning"
+    assert message.title == "Sharp drop: Registered for MFA fell 4.0 points to 96%"
+
+
+def test_the_card_stays_small_when_hundreds_of_long_statuses_all_drop() -> None:
+    names = [f"status{i:03d}" + "x" * 91 for i in range(400)]
+    previous = Report("r6", 1250, {name: 1200 for name in names})
+    message = message_for({name: 100 for name in names}, previous=previous, drop=1)
+
+    envelope = render_card(message)
+
+    assert len(message.lines) == 400
+    assert card_bytes(envelope) < 20_000
+    shown = texts(card_of(envelope))
+    assert "…and 390 more notices" in shown
+    assert message.lines[0] in shown
+
+
+def test_the_card_stays_small_with_a_thousand_statuses_of_the_longest_name() -> None:
+    counts = {f"s{i:04d}" + "x" * 95: i for i in range(1000)}
+    counts["mfaRegistered"] = 1
+
+    envelope = render_card(message_for(counts))
+
+    assert card_bytes(envelope) < 20_000
+    assert "…and 976 more statuses" in texts(card_of(envelope))  # 1,001 rows, 25 shown
+
+
+def test_a_card_that_works_again_quotes_the_last_error_and_how_long_it_failed() -> None:
+    failing = decide_fetch_health(None, error="GraphError: HTTP 503", now=NOW - DAY, repeat=DAY)
+    state = failing.delivered(NOW - DAY)["fetch"]
+    [resolved] = decide_fetch_health(state, error=None, now=NOW, repeat=DAY).events
+
+    message = fetch_health_message(resolved, NOW)
+
+    assert message.severity == "good"
+    assert message.lines == [
+        "Fetching works again as of 2026-11-23 06:00 UTC, after failing since "
+        "2026-11-22 06:00 UTC (1 day).",
+        "The last error was: GraphError: HTTP 503",
+    ]
+
+
+def test_a_first_fetch_failure_card_is_red_and_says_coverage_is_not_checked() -> None:
+    [firing] = decide_fetch_health(
+        None, error="CredentialError: no token", now=NOW, repeat=DAY
+    ).events
+
+    message = fetch_health_message(firing, NOW + timedelta(minutes=20))
+
+    assert (message.title, message.severity) == (
+        "Entra registration monitor: fetching the report fails",
+        "attention",
+    )
+    assert message.lines == [
+        "Fetching has failed since 2026-11-23 06:00 UTC (20 minutes); coverage is not being "
+        "checked.",
+        "Last error: CredentialError: no token",
+    ]
+
+
+def test_the_printed_form_holds_every_line_row_and_the_footer() -> None:
+    previous = Report("r6", 1250, {"mfaRegistered": 1200, "capable": 1152})
+    message = message_for(
+        {"mfaRegistered": 1104, "capable": 1152, "passkeyCapable": 3}, previous=previous, drop=5
+    )
+
+    text = render_text(message)
+
+    for line in message.lines:
+        assert line in text
+    for row in message.rows:
+        assert all(cell in text for cell in row)
+    assert text.splitlines()[-1] == message.footer
+    assert "Metric" in text and "Threshold" in text
+
+
+def test_a_fetch_health_message_prints_without_a_table() -> None:
+    event = Event(Notice.FIRING, AlertState("fetch", firing=True, detail="HTTP 500"), started=NOW)
+
+    text = render_text(fetch_health_message(event, NOW))
+
+    assert text.splitlines() == [
+        "🔴 Entra registration monitor: fetching the report fails",
+        "Fetching has failed since 2026-11-23 06:00 UTC (less than a minute); coverage is not "
+        "being checked.",
+        "Last error: HTTP 500",
+    ]
+
+
+def test_the_only_links_on_a_card_are_the_schema_and_the_entra_admin_center() -> None:
+    envelope = render_card(message_for({"mfaRegistered": 1104, "capable": 1152}))
+
+    links = set(re.findall(r"https?://[^\s\"]+", json.dumps(envelope)))
+
+    assert links == {"http://adaptivecards.io/schemas/adaptive-card.json", ENTRA_ACTIVITY_URL}
+    assert "sig=" not in json.dumps(envelope)
+    assert "Bearer" not in json.dumps(envelope)

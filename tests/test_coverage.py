@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.coverage import missing_statuses, parse_thresholds, readings
+from shared.coverage import label, missing_statuses, parse_thresholds, ratio_of, readings
 from shared.report import Report
 
 
@@ -82,3 +82,123 @@ def test_thresholded_statuses_the_report_lacks_are_listed() -> None:
     report = Report(None, 10, {"registered": 5})
 
     assert missing_statuses(report, {"registered": 0.5, "mfaRegisterd": 0.9}) == ["mfaRegisterd"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mfaRegistered=0%", {"mfaRegistered": 0.0}),
+        ("mfaRegistered=1", {"mfaRegistered": 1.0}),
+        ("mfaRegistered=95 %", {"mfaRegistered": 0.95}),
+        ("\tcapable =\t0.9\n", {"capable": 0.9}),
+    ],
+)
+def test_threshold_boundaries_and_whitespace_are_accepted(
+    text: str, expected: dict[str, float]
+) -> None:
+    assert parse_thresholds(text) == pytest.approx(expected)
+
+
+def test_thresholds_keep_the_order_they_are_configured_in() -> None:
+    assert list(parse_thresholds("registered=1%,mfaRegistered=2%,capable=3%")) == [
+        "registered",
+        "mfaRegistered",
+        "capable",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("capable=90%,mfaRegistered=150%", "mfaRegistered: '150%' is outside 0..1 / 0%..100%"),
+        ("capable=90%,mfaRegistered=1.0001", "mfaRegistered: '1.0001' is outside 0..1 / 0%..100%"),
+        ("capable=90%,mfaRegistered=inf", "mfaRegistered: 'inf' is outside 0..1 / 0%..100%"),
+        ("capable=90%,mfaRegistered=", "mfaRegistered: '' is not a ratio (0.95) or a percentage"),
+        ("capable=90%,mfaRegistered=%", "mfaRegistered: '%' is not a ratio (0.95) or a percentage"),
+        ("capable=90%,=95%", "'=95%' is not status=minimum"),
+        ("capable=90%,mfa-registered=95%", "'mfa-registered=95%' is not status=minimum"),
+        ("capable=0.9,mfaRegistered=0.9,capable=0.8", "capable is given twice"),
+        ("", "no status=minimum pairs"),
+    ],
+)
+def test_the_error_names_the_bad_entry_not_its_neighbours(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        parse_thresholds(text)
+
+    assert str(error.value).startswith(message)
+
+
+def test_a_percentage_above_one_hundred_gets_no_hint_to_add_a_percent_sign() -> None:
+    with pytest.raises(ValueError) as error:
+        parse_thresholds("mfaRegistered=250")
+
+    assert "write 95% or 0.95" not in str(error.value)
+
+
+def test_a_zero_user_tenant_has_undefined_ratios_for_every_status() -> None:
+    report = Report(None, 0, {"mfaRegistered": 0, "capable": 0, "passkeyCapable": 0})
+    previous = Report(None, 0, {"mfaRegistered": 0})
+
+    current = readings(report, {"mfaRegistered": 0.95, "capable": 0.9}, previous)
+
+    assert [(r.status, r.ratio, r.threshold) for r in current] == [
+        ("mfaRegistered", None, 0.95),
+        ("capable", None, 0.9),
+        ("passkeyCapable", None, None),
+    ]
+    assert [r.breached for r in current] == [False, False, False]
+    assert ratio_of(report, "mfaRegistered") is None
+
+
+def test_a_previous_snapshot_of_zero_users_gives_no_change() -> None:
+    previous = Report(None, 0, {"mfaRegistered": 0})
+
+    [current] = readings(Report(None, 10, {"mfaRegistered": 5}), {}, previous)
+
+    assert (current.ratio, current.previous_ratio, current.change_points) == (0.5, None, None)
+
+
+def test_the_ratio_of_a_status_the_report_lacks_is_none() -> None:
+    report = Report(None, 10, {"registered": 5})
+
+    assert (ratio_of(report, "registered"), ratio_of(report, "capable")) == (0.5, None)
+
+
+def test_a_thresholded_status_the_report_lacks_has_no_reading() -> None:
+    report = Report(None, 10, {"registered": 5})
+
+    current = readings(report, {"mfaRegistered": 0.9, "registered": 0.4})
+
+    assert [(r.status, r.breached) for r in current] == [("registered", False)]
+    assert missing_statuses(report, {"mfaRegistered": 0.9, "registered": 0.4}) == ["mfaRegistered"]
+
+
+def test_no_statuses_are_missing_when_the_report_has_them_all() -> None:
+    report = Report(None, 10, {"registered": 5, "capable": 2})
+
+    assert missing_statuses(report, {"capable": 0.1, "registered": 0.1}) == []
+
+
+def test_a_breach_is_strictly_below_the_threshold() -> None:
+    report = Report(None, 1000, {"mfaRegistered": 949, "capable": 950})
+
+    current = readings(report, {"mfaRegistered": 0.95, "capable": 0.95})
+
+    assert [(r.status, r.breached) for r in current] == [
+        ("mfaRegistered", True),
+        ("capable", False),
+    ]
+
+
+def test_a_rise_is_positive_points() -> None:
+    previous = Report(None, 200, {"capable": 100})
+
+    [current] = readings(Report(None, 200, {"capable": 150}), {}, previous)
+
+    assert current.change_points == 25.0
+
+
+def test_documented_statuses_have_readable_labels_and_unknown_ones_keep_their_name() -> None:
+    assert label("mfaRegistered") == "Registered for MFA"
+    assert label("capable") == "Capable of SSPR (registered and enabled)"
+    assert label("passkeyCapable") == "passkeyCapable"

@@ -14,8 +14,10 @@ class Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
+        self.records: list[logging.LogRecord] = []  # what any handler downstream is given
 
     def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
         self.lines.append(self.format(record))
 
 
@@ -93,3 +95,108 @@ def test_ordinary_messages_are_untouched(log) -> None:
     logger.info("stored snapshot %s with %d statuses", "0000-2026-11-23T06Z", 4)
 
     assert out.lines == ["stored snapshot 0000-2026-11-23T06Z with 4 statuses"]
+
+
+@pytest.fixture
+def records(log: tuple[logging.Logger, Collect]) -> tuple[logging.Logger, Collect]:
+    return log
+
+
+def test_an_opaque_bearer_token_in_the_arguments_is_scrubbed_from_the_record(records) -> None:
+    logger, out = records
+
+    logger.info("sending %s", {"Authorization": "Bearer 0paque.T0ken-value~x"})
+
+    [record] = out.records
+    assert record.args is None
+    assert record.getMessage() == "sending {'Authorization': 'Bearer [redacted]'}"
+
+
+def test_a_sig_in_the_message_itself_is_scrubbed_whatever_its_case(records) -> None:
+    logger, out = records
+
+    logger.warning("POST https://h/invoke?sp=%2Ftriggers&SIG=UpPeRsEcReT&sv=1.0 failed")
+
+    assert (
+        out.records[0].getMessage()
+        == "POST https://h/invoke?sp=%2Ftriggers&SIG=[redacted]&sv=1.0 failed"
+    )
+
+
+def test_the_identity_header_value_is_scrubbed_from_messages_and_arguments(records) -> None:
+    logger, out = records
+    identity_header = "f1e2d3c4-b5a6-4789-8abc-identity-hdr"
+    redaction.register_secret(identity_header)
+
+    logger.debug("X-IDENTITY-HEADER: " + identity_header)
+    logger.debug("headers=%r", {"X-IDENTITY-HEADER": identity_header, "Metadata": "true"})
+
+    messages = [record.getMessage() for record in out.records]
+    assert messages == [
+        "X-IDENTITY-HEADER: [redacted]",
+        "headers={'X-IDENTITY-HEADER': '[redacted]', 'Metadata': 'true'}",
+    ]
+
+
+def test_account_keys_and_sas_in_connection_strings_are_scrubbed(records) -> None:
+    logger, out = records
+    conn = (
+        "DefaultEndpointsProtocol=https;AccountName=entracov;"
+        "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsu==;"
+        "EndpointSuffix=core.windows.net"
+    )
+
+    logger.error("cannot connect with %s", conn)
+    logger.error("TableEndpoint=https://t/;SharedAccessSignature=sv=2022&sp=r&sig=abc123def")
+
+    assert [record.getMessage() for record in out.records] == [
+        "cannot connect with DefaultEndpointsProtocol=https;AccountName=entracov;"
+        "AccountKey=[redacted];EndpointSuffix=core.windows.net",
+        "TableEndpoint=https://t/;SharedAccessSignature=[redacted]",
+    ]
+
+
+def test_text_that_only_resembles_a_secret_is_untouched(records) -> None:
+    logger, out = records
+    lines = [
+        "signature=verified for design=basic",
+        "AccountName=entracov;TableEndpoint=https://entracov.table.core.windows.net/",
+        "mfaRegistered: 88.3% (1104 of 1250), threshold 95.0% BELOW",
+        "token request to http://127.0.0.1:8081/msi/token?resource=https://graph.microsoft.com",
+    ]
+
+    for line in lines:
+        logger.info("%s", line)
+
+    assert [record.getMessage() for record in out.records] == lines
+
+
+def test_redact_scrubs_every_secret_in_one_text() -> None:
+    text = "Bearer abc.def ; sig=XYZ&x=1 ; AccountKey=k3y== ; done"
+
+    assert redaction.redact(text) == (
+        "Bearer [redacted] ; sig=[redacted]&x=1 ; AccountKey=[redacted] ; done"
+    )
+
+
+def test_installing_twice_scrubs_once(records) -> None:
+    logger, out = records
+    redaction.install()
+
+    logger.info("sig=%s", "twice")
+
+    assert out.records[0].getMessage() == "sig=[redacted]"
+
+
+def test_a_log_call_whose_arguments_do_not_fit_never_raises_and_leaks_nothing(records) -> None:
+    logger, out = records
+
+    logger.error("token %s %s", "Bearer L3AKED-T0KEN")
+    logger.error("%(missing)s", {"other": "sig=L3AKED-SIG"})
+
+    messages = [record.getMessage() for record in out.records]
+    assert messages == [
+        "unformattable log call 'token %s %s' with ('Bearer [redacted]',)",
+        "unformattable log call '%(missing)s' with {'other': 'sig=[redacted]'}",
+    ]
+    assert all(record.args is None for record in out.records)

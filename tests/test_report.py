@@ -263,3 +263,226 @@ def test_any_valid_report_parses_back_to_its_numbers(
 
     assert parsed.total_users == total
     assert dict(parsed.counts) == counts
+
+
+# More shapes and edges: the spellings mixed, numbers as strings, what the parser will not take.
+
+
+def items_report(total: Any, *items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"value": [{"totalUserCount": total, "userRegistrationCounts": list(items), **extra}]}
+
+
+def test_counts_sent_as_strings_are_numbers() -> None:
+    item = {"registrationStatus": "mfaRegistered", "registrationCount": "0033"}
+
+    parsed = parse_report(body(items_report("23123", item)))
+
+    assert parsed.total_users == 23123
+    assert parsed.counts == {"mfaRegistered": 33}
+    assert type(parsed.counts["mfaRegistered"]) is int
+
+
+def test_typed_items_in_the_published_spelling_are_accepted() -> None:
+    item = {
+        "@odata.type": "microsoft.graph.userRegistrationCount",
+        "userRegistrationStatus": "capable",
+        "userRegistationCount": 12,
+    }
+
+    assert parse_report(body(items_report(20, item))).counts == {"capable": 12}
+
+
+def test_the_correctly_spelt_user_registration_count_is_accepted_too() -> None:
+    item = {"userRegistrationStatus": "enabled", "userRegistrationCount": "8"}
+
+    assert parse_report(body(items_report(20, item))).counts == {"enabled": 8}
+
+
+def test_items_may_mix_spellings_within_one_report() -> None:
+    items = (
+        {"registrationStatus": "mfaRegistered", "registrationCount": 33},
+        {"userRegistrationStatus": "registered", "userRegistationCount": "40"},
+    )
+
+    parsed = parse_report(body(items_report(50, *items)))
+
+    assert list(parsed.counts.items()) == [("mfaRegistered", 33), ("registered", 40)]
+
+
+def test_two_spellings_of_a_count_that_agree_are_accepted() -> None:
+    item = {"registrationStatus": "capable", "registrationCount": 4, "userRegistationCount": 4}
+
+    assert parse_report(body(items_report(5, item))).counts == {"capable": 4}
+
+
+def test_two_spellings_of_a_count_that_disagree_are_rejected() -> None:
+    item = {"registrationStatus": "capable", "registrationCount": 4, "userRegistationCount": 3}
+
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(body(items_report(5, item)))
+
+    assert failure.value.field == "value[0].userRegistrationCounts[0].userRegistationCount"
+    assert "disagrees with registrationCount" in failure.value.problem
+
+
+def test_a_body_given_as_text_parses_like_bytes() -> None:
+    payload = report(50, COUNTS)
+
+    assert parse_report(json.dumps(payload)) == parse_report(body(payload))
+
+
+def test_the_report_id_is_optional() -> None:
+    payload = items_report(3, {"registrationStatus": "registered", "registrationCount": 1})
+
+    parsed = parse_report(body(payload))
+
+    assert (parsed.report_id, parsed.total_users, dict(parsed.counts)) == (
+        None,
+        3,
+        {"registered": 1},
+    )
+
+
+def test_a_report_with_no_statuses_is_accepted_and_empty() -> None:
+    parsed = parse_report(body(items_report(12)))
+
+    assert (parsed.total_users, dict(parsed.counts)) == (12, {})
+
+
+def test_the_largest_int64_is_accepted_as_a_number_and_as_a_string() -> None:
+    as_number = parse_report(body(report(INT64_MAX, {"registered": INT64_MAX})))
+    as_string = parse_report(body(report(str(INT64_MAX), {"registered": str(INT64_MAX)})))
+
+    assert as_number.total_users == as_string.total_users == 9_223_372_036_854_775_807
+    assert as_number.counts == as_string.counts == {"registered": INT64_MAX}
+
+
+def test_a_bare_report_object_outside_the_collection_is_rejected() -> None:
+    # Graph's function returns Collection(credentialUserRegistrationCount): the single-object
+    # form of the resource page is not an answer this parser accepts.
+    bare = report(5, {"registered": 1})["value"][0]
+
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(body(bare))
+
+    assert failure.value.field == "value"
+    assert failure.value.problem == "missing: expected a collection of reports"
+
+
+@pytest.mark.parametrize("raw", [b"12.0", b"1e3", b"1.5", b"true", b"false"])
+def test_a_total_that_json_sends_as_a_float_or_boolean_is_rejected(raw: bytes) -> None:
+    text = b'{"value": [{"totalUserCount": ' + raw + b', "userRegistrationCounts": []}]}'
+
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(text)
+
+    assert failure.value.field == "value[0].totalUserCount"
+    assert failure.value.problem.startswith("expected a whole number, got a ")
+
+
+@pytest.mark.parametrize("count", ["+5", " 5", "5 ", "5\n", "0x5", "٥", "1_0", "", "5e0"])
+def test_counts_as_strings_must_be_plain_ascii_digits(count: str) -> None:
+    field = rejected_field(report(10, {"registered": count}))
+
+    assert field == "value[0].userRegistrationCounts[0].registrationCount"
+
+
+def test_a_negative_count_says_it_must_not_be_negative() -> None:
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(body(report(10, {"registered": -3})))
+
+    assert failure.value.problem == "must not be negative, got -3"
+
+
+def test_an_empty_value_says_graph_returned_no_report() -> None:
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(body({"@odata.context": "x", "value": []}))
+
+    assert (failure.value.field, failure.value.problem) == (
+        "value",
+        "empty: Graph returned no report",
+    )
+
+
+def test_a_value_that_is_not_a_list_says_what_it_is() -> None:
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(body({"value": "none"}))
+
+    assert (failure.value.field, failure.value.problem) == (
+        "value",
+        "expected a list, got a string",
+    )
+
+
+def test_a_missing_total_is_named_as_missing() -> None:
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(body({"value": [{"id": "x", "userRegistrationCounts": []}]}))
+
+    assert (failure.value.field, failure.value.problem) == ("value[0].totalUserCount", "missing")
+
+
+def test_a_huge_html_body_is_quoted_only_briefly() -> None:
+    page = b"<html>" + b"A" * 1_000_000 + b"</html>"
+
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(page)
+
+    assert failure.value.field == "body"
+    assert "'<html>AAAA" in str(failure.value)
+    assert len(str(failure.value)) < 200
+
+
+def test_control_characters_in_a_bad_body_are_not_echoed_to_the_log() -> None:
+    with pytest.raises(ReportFormatError) as failure:
+        parse_report(b"oops\x1b[31m\r\nforged log line")
+
+    assert "\x1b" not in str(failure.value)
+    assert "\n" not in str(failure.value)
+
+
+# Property-based, continued: each item spelt its own way, and errors always name a JSON path.
+
+
+@st.composite
+def mixed_items(draw: st.DrawFn) -> tuple[int, dict[str, int], list[dict[str, Any]]]:
+    total = draw(st.integers(min_value=0, max_value=INT64_MAX))
+    counts = draw(st.dictionaries(statuses, st.integers(0, total), max_size=8))
+    items = []
+    for status, count in counts.items():
+        status_key = draw(st.sampled_from(["registrationStatus", "userRegistrationStatus"]))
+        count_key = draw(
+            st.sampled_from(["registrationCount", "userRegistationCount", "userRegistrationCount"])
+        )
+        item: dict[str, Any] = {
+            status_key: status,
+            count_key: draw(st.sampled_from([count, str(count)])),
+        }
+        if draw(st.booleans()):
+            item["@odata.type"] = "microsoft.graph.userRegistrationCount"
+        items.append(item)
+    return total, counts, items
+
+
+@settings(max_examples=200, deadline=None)
+@given(mixed_items(), st.booleans())
+def test_any_mix_of_spellings_and_number_forms_round_trips(
+    case: tuple[int, dict[str, int], list[dict[str, Any]]], total_as_string: bool
+) -> None:
+    total, counts, items = case
+    payload = items_report(str(total) if total_as_string else total, *items, id="r")
+
+    parsed = parse_report(body(payload))
+
+    assert parsed.total_users == total
+    assert list(parsed.counts.items()) == list(counts.items())
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values | report_like | almost_reports.map(lambda item: {"value": [item]}))
+def test_every_rejection_names_a_json_path_in_the_body(payload: Any) -> None:
+    try:
+        parse_report(json.dumps(payload))
+    except ReportFormatError as error:
+        assert error.field == "body" or error.field.startswith("value")
+        assert error.problem
+        assert str(error).startswith("Graph report rejected, nothing stored: ")

@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.retry import RetryPolicy, call_with_retries, parse_retry_after
 
@@ -126,3 +129,139 @@ def test_connection_errors_and_timeouts_are_retried_and_reported() -> None:
     attempts = failing.call(RetryPolicy(max_attempts=2))
     assert attempts.response is None
     assert isinstance(attempts.error, httpx.ConnectTimeout)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("Monday, 23-Nov-26 06:00:45 GMT", 45.0),  # RFC 850, which HTTP still allows
+        ("Mon Nov 23 06:00:45 2026", 45.0),  # asctime
+        ("Mon, 23 Nov 2026 07:00:45 +0100", 45.0),  # an offset is honoured
+        ("Mon, 23 Nov 2026 06:00:45 -0000", 45.0),  # no zone: taken as UTC
+        ("Mon, 23 Nov 2026 06:02:00 GMT", 120.0),
+        ("Mon, 32 Nov 2026 06:00:45 GMT", None),
+        ("Mon, 23 Nov 99999 06:00:45 GMT", None),
+        ("0", 0.0),
+        ("0.5", 0.5),
+        ("-0.001", 0.0),
+        ("   ", None),
+        ("0x10", None),
+        ("2 seconds", None),
+    ],
+)
+def test_retry_after_in_every_form_http_allows(header: str, seconds: float | None) -> None:
+    assert parse_retry_after(header, NOW) == seconds
+
+
+def test_an_http_date_is_measured_from_the_given_now() -> None:
+    header = "Mon, 23 Nov 2026 06:01:00 GMT"
+    later = NOW.replace(second=30)
+
+    assert (parse_retry_after(header, NOW), parse_retry_after(header, later)) == (60.0, 30.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_header_gives_nothing_or_a_finite_wait_of_zero_or_more(header: str) -> None:
+    seconds = parse_retry_after(header, NOW)
+
+    assert seconds is None or (math.isfinite(seconds) and seconds >= 0)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "retry_after", "delay"),
+    [
+        (1, None, 2.0),
+        (2, None, 4.0),
+        (3, None, 8.0),
+        (4, None, 16.0),
+        (5, None, 30.0),  # 32, capped
+        (1, 3.5, 3.5),
+        (7, 0.0, 0.0),
+        (1, 31.0, 30.0),
+        (1, 1e308, 30.0),
+    ],
+)
+def test_a_policy_doubles_its_backoff_and_caps_every_wait(
+    attempt: int, retry_after: float | None, delay: float
+) -> None:
+    assert RetryPolicy().delay(attempt, retry_after) == delay
+
+
+def test_a_policy_s_bounds_are_four_attempts_and_ninety_seconds_by_default() -> None:
+    policy = RetryPolicy()
+
+    assert (policy.max_attempts, policy.max_total_wait, policy.max_retry_after) == (4, 90.0, 30.0)
+
+
+def test_a_non_retryable_answer_ends_at_once_even_if_it_names_a_retry_after() -> None:
+    peer = Peer((403, "5"), 200)
+
+    attempts = peer.call()
+
+    assert (attempts.count, attempts.waited, peer.sleeps, peer.calls) == (1, 0.0, [], 1)
+    assert attempts.response is not None and attempts.response.status_code == 403
+
+
+def test_a_wait_longer_than_the_budget_left_ends_without_sleeping() -> None:
+    peer = Peer((503, "20"), 200)
+
+    attempts = peer.call(RetryPolicy(max_total_wait=10))
+
+    assert (attempts.count, peer.sleeps, peer.calls) == (1, [], 1)
+    assert attempts.response is not None and attempts.response.status_code == 503
+
+
+def test_the_budget_allows_a_wait_that_uses_it_exactly() -> None:
+    peer = Peer((503, "6"), (503, "4"), 200)
+
+    attempts = peer.call(RetryPolicy(max_total_wait=10))
+
+    assert (peer.sleeps, attempts.waited, attempts.count) == ([6.0, 4.0], 10.0, 3)
+
+
+def test_an_http_date_retry_after_is_measured_with_the_clock_passed_in() -> None:
+    peer = Peer((429, "Mon, 23 Nov 2026 06:00:12 GMT"), 200)
+
+    peer.call()
+
+    assert peer.sleeps == [12.0]
+
+
+def test_one_attempt_means_no_retry() -> None:
+    peer = Peer(503, 200)
+
+    attempts = peer.call(RetryPolicy(max_attempts=1))
+
+    assert (attempts.count, peer.sleeps) == (1, [])
+    assert attempts.tries == "after 1 attempt"
+
+
+def test_the_outcome_counts_attempts_and_the_time_waited() -> None:
+    peer = Peer(500, 502, 504, 200)
+
+    attempts = peer.call(RetryPolicy(max_attempts=4))
+
+    assert (attempts.count, attempts.waited, attempts.tries) == (4, 14.0, "after 4 attempts")
+    assert attempts.waited == sum(peer.sleeps)
+    assert attempts.error is None
+
+
+def test_a_success_after_a_transport_error_carries_no_error() -> None:
+    peer = Peer(httpx.ConnectError("refused"), 200)
+
+    attempts = peer.call()
+
+    assert attempts.error is None
+    assert attempts.response is not None and attempts.response.status_code == 200
+    assert peer.sleeps == [2.0]
+
+
+def test_a_throttling_storm_ends_within_the_attempts_and_the_budget() -> None:
+    peer = Peer((429, "30"))
+    policy = RetryPolicy(max_attempts=10, max_total_wait=90, max_retry_after=30)
+
+    attempts = peer.call(policy)
+
+    assert peer.sleeps == [30.0, 30.0, 30.0]
+    assert (attempts.count, attempts.waited) == (4, 90.0)

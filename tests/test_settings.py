@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from shared.errors import ConfigurationError
 from shared.settings import Settings
@@ -125,3 +128,194 @@ def test_fractional_repeat_hours_and_drop_points_are_accepted() -> None:
 
     assert settings.alert_repeat == timedelta(minutes=30)
     assert settings.drop_alert_points == 2.5
+
+
+def test_every_invalid_setting_is_named_in_one_error() -> None:
+    env = {
+        **AZURITE,
+        "GRAPH_ENDPOINT": "ftp://graph.microsoft.com",
+        "THRESHOLDS": "capable=2",
+        "TEAMS_WEBHOOK_URL": "not a url",
+        "ALERT_REPEAT_HOURS": "soon",
+        "DROP_ALERT_POINTS": "-5",
+        "SNAPSHOT_TABLE": "x",
+        "ALERT_TABLE": "Alert-State",
+    }
+
+    with pytest.raises(ConfigurationError) as error:
+        Settings.from_env(env)
+
+    named = [p.split(":")[0] for p in error.value.problems]
+    assert named == [
+        "GRAPH_ENDPOINT",
+        "THRESHOLDS",
+        "TEAMS_WEBHOOK_URL",
+        "ALERT_REPEAT_HOURS",
+        "DROP_ALERT_POINTS",
+        "SNAPSHOT_TABLE",
+        "ALERT_TABLE",
+    ]
+    assert str(error.value).startswith("invalid settings: GRAPH_ENDPOINT: ")
+    assert all(name in str(error.value) for name in named)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1:10000", "http://127.0.0.1:10000"),
+        ("http://127.0.0.2:8080/", "http://127.0.0.2:8080"),
+        ("http://[::1]:8080", "http://[::1]:8080"),
+        ("http://LOCALHOST:8080", "http://LOCALHOST:8080"),
+        ("https://graph.microsoft.us", "https://graph.microsoft.us"),
+    ],
+)
+def test_the_graph_endpoint_may_be_plain_http_only_on_loopback(url: str, expected: str) -> None:
+    assert Settings.from_env({**AZURITE, "GRAPH_ENDPOINT": url}).graph_endpoint == expected
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost.example.com", "127.0.0.1.nip.io", "0.0.0.0", "10.0.0.1", "[::]"]
+)
+@pytest.mark.parametrize("name", ["GRAPH_ENDPOINT", "TEAMS_WEBHOOK_URL"])
+def test_hosts_that_only_look_local_need_https(name: str, host: str) -> None:
+    [problem] = problems({**AZURITE, name: f"http://{host}:8080"})
+
+    assert problem.startswith(f"{name}: https is required")
+
+
+@pytest.mark.parametrize("url", ["graph.microsoft.com", "ftp://graph.microsoft.com", "https://"])
+@pytest.mark.parametrize("name", ["GRAPH_ENDPOINT", "TEAMS_WEBHOOK_URL"])
+def test_urls_that_are_not_absolute_http_are_refused(name: str, url: str) -> None:
+    assert problems({**AZURITE, name: url}) == [f"{name}: not an absolute https:// URL"]
+
+
+def test_a_loopback_webhook_is_accepted_and_keeps_its_query_private() -> None:
+    url = "http://127.0.0.1:7071/invoke?api-version=1&sig=L0CAL-S3CR3T"
+
+    webhook = Settings.from_env({**AZURITE, "TEAMS_WEBHOOK_URL": url}).webhook
+
+    assert webhook is not None
+    assert webhook.value == url
+    assert webhook.secret_part == "api-version=1&sig=L0CAL-S3CR3T"
+    assert str(webhook) == webhook.redacted == "http://127.0.0.1:7071/invoke?[redacted]"
+    assert "L0CAL-S3CR3T" not in repr(webhook)
+    assert "L0CAL-S3CR3T" not in f"{webhook} {webhook!r}"
+
+
+def test_a_webhook_without_a_query_has_nothing_to_redact() -> None:
+    webhook = Settings.from_env({**AZURITE, "TEAMS_WEBHOOK_URL": "https://h.example/hook"}).webhook
+
+    assert webhook is not None
+    assert (str(webhook), webhook.secret_part) == ("https://h.example/hook", "")
+
+
+def test_the_signature_does_not_show_when_other_settings_are_invalid() -> None:
+    with pytest.raises(ConfigurationError) as error:
+        Settings.from_env({"TEAMS_WEBHOOK_URL": WEBHOOK, "ALERT_REPEAT_HOURS": "x"})
+
+    assert "S3CR3T" not in str(error.value)
+    assert "S3CR3T" not in repr(error.value)
+
+
+def test_blank_settings_count_as_unset() -> None:
+    settings = Settings.from_env(
+        {**AZURITE, "AZURE_CLIENT_ID": "  ", "TEAMS_WEBHOOK_URL": "", "ALERT_REPEAT_HOURS": " "}
+    )
+
+    assert (settings.azure_client_id, settings.webhook) == (None, None)
+    assert settings.alert_repeat == timedelta(hours=24)
+
+
+def test_the_client_id_is_passed_through_trimmed() -> None:
+    client_id = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+
+    settings = Settings.from_env({**AZURITE, "AZURE_CLIENT_ID": f" {client_id}\n"})
+
+    assert settings.azure_client_id == client_id
+
+
+def test_thresholds_given_replace_the_defaults() -> None:
+    settings = Settings.from_env({**AZURITE, "THRESHOLDS": "registered=80%"})
+
+    assert dict(settings.thresholds) == {"registered": 0.8}
+
+
+@pytest.mark.parametrize(
+    ("value", "hours"), [("1", 1.0), ("168", 168.0), ("0.25", 0.25), ("1e3", 1000.0)]
+)
+def test_alert_repeat_hours_become_the_interval(value: str, hours: float) -> None:
+    settings = Settings.from_env({**AZURITE, "ALERT_REPEAT_HOURS": value})
+
+    assert settings.alert_repeat == timedelta(hours=hours)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("0", "must be a positive number of hours, got '0'"),
+        ("-24", "must be a positive number of hours, got '-24'"),
+        ("1e-320", "must be a positive number of hours, got '1e-320'"),
+        ("1e20", "'1e20' hours is too long an interval"),
+        ("1e308", "'1e308' hours is too long an interval"),
+        ("-inf", "'-inf' is not a finite number"),
+        ("24h", "'24h' is not a number"),
+    ],
+)
+def test_alert_repeat_hours_that_are_no_usable_interval_are_refused(value: str, says: str) -> None:
+    assert problems({**AZURITE, "ALERT_REPEAT_HOURS": value}) == [f"ALERT_REPEAT_HOURS: {says}"]
+
+
+@pytest.mark.parametrize(("value", "points"), [("100", 100.0), ("0.5", 0.5), ("5", 5.0)])
+def test_drop_alert_points_between_zero_and_one_hundred_are_accepted(
+    value: str, points: float
+) -> None:
+    assert Settings.from_env({**AZURITE, "DROP_ALERT_POINTS": value}).drop_alert_points == points
+
+
+@pytest.mark.parametrize("value", ["100.5", "-5", "0", "inf", "five", "5%"])
+def test_drop_alert_points_outside_zero_to_one_hundred_are_refused(value: str) -> None:
+    [problem] = problems({**AZURITE, "DROP_ALERT_POINTS": value})
+
+    assert problem.startswith("DROP_ALERT_POINTS: ")
+    assert repr(value) in problem
+
+
+def test_a_plain_http_table_endpoint_is_refused_unless_loopback() -> None:
+    remote = {"AzureWebJobsStorage__tableServiceUri": "http://acct.table.core.windows.net"}
+    local = {"AzureWebJobsStorage__tableServiceUri": "http://127.0.0.1:10002/devstoreaccount1"}
+
+    assert problems(remote)[0].startswith("AzureWebJobsStorage__tableServiceUri: https is")
+    assert (
+        Settings.from_env(local).storage.table_endpoint == "http://127.0.0.1:10002/devstoreaccount1"
+    )
+
+
+def test_a_connection_string_wins_over_identity_based_storage() -> None:
+    settings = Settings.from_env({**AZURITE, "AzureWebJobsStorage__accountName": "other"})
+
+    assert settings.storage.connection_string == "UseDevelopmentStorage=true"
+    assert settings.storage.table_endpoint is None
+    assert settings.storage.described == "the AzureWebJobsStorage connection string"
+
+
+settings_names = st.sampled_from(
+    ["GRAPH_ENDPOINT", "THRESHOLDS", "TEAMS_WEBHOOK_URL", "ALERT_REPEAT_HOURS",
+     "DROP_ALERT_POINTS", "SNAPSHOT_TABLE", "ALERT_TABLE", "AZURE_CLIENT_ID",
+     "AzureWebJobsStorage", "AzureWebJobsStorage__tableServiceUri",
+     "AzureWebJobsStorage__accountName"]
+)  # fmt: skip
+settings_values = st.text(max_size=40) | st.sampled_from(
+    ["1e20", "1e308", "1e-320", "nan", "-0", "http://[::1", "https://h:99999999/", "http://::1"]
+)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.dictionaries(settings_names, settings_values, max_size=6))
+def test_any_environment_gives_settings_or_a_configuration_error(env: dict[str, str]) -> None:
+    try:
+        settings = Settings.from_env(env)
+    except ConfigurationError as error:
+        assert error.problems
+    else:
+        assert settings.alert_repeat > timedelta(0)
+        assert all(0 <= ratio <= 1 for ratio in settings.thresholds.values())
