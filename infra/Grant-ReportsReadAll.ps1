@@ -1,29 +1,39 @@
 <#
 .SYNOPSIS
-    Grants Microsoft Graph's Reports.Read.All application permission to the app's managed
-    identity, with Microsoft Graph PowerShell. The same as grant-reports-read-all.sh (Azure CLI).
+    Grants Microsoft Graph's Reports.Read.All application permission to the function app's
+    managed identity, with Microsoft Graph PowerShell. The same as grant-reports-read-all.sh
+    (Azure CLI).
 
 .DESCRIPTION
-    Looks up Microsoft Graph's service principal by its app id and the role's id by its name
-    (never hard-coded), and assigns the role unless it is already assigned: running it twice is
-    fine. With -Check it only reports, and exits 0 when granted, 3 when not.
-    Granting a Microsoft Graph app role needs Privileged Role Administrator (or Global
-    Administrator). Needs the Microsoft.Graph.Applications module:
-    Install-Module Microsoft.Graph.Applications -Scope CurrentUser
+    Looks up Microsoft Graph's service principal by its app id and the id of its Application role
+    Reports.Read.All by name (never hard-coded), and assigns that role unless the identity already
+    has it: running it twice is fine. With -Check it changes nothing and exits 0 when granted,
+    3 when not. Other failures exit 1.
+
+    Granting a Microsoft Graph app role needs the Entra role Privileged Role Administrator (or
+    Global Administrator); -Check only reads. Needs the Microsoft.Graph.Applications module:
+        Install-Module Microsoft.Graph.Applications -Scope CurrentUser
 
 .PARAMETER PrincipalId
-    The managed identity's object (principal) id: the deployment output principalId.
+    The managed identity's object (principal) id: the deployment output principalId, not its
+    client id.
+
+.PARAMETER Check
+    Only report whether the permission is granted (exit 0) or not (exit 3).
 
 .PARAMETER Environment
-    The Microsoft Graph cloud (Global, USGov, USGovDoD, China), as for Connect-MgGraph.
+    The Microsoft Graph cloud for Connect-MgGraph: Global (default), USGov, USGovDoD, China
+    (Get-MgEnvironment lists them).
 
 .EXAMPLE
     ./infra/Grant-ReportsReadAll.ps1 -PrincipalId 6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b
+
+.EXAMPLE
     ./infra/Grant-ReportsReadAll.ps1 -PrincipalId 6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b -Check
 
 .NOTES
-    Not run on the machine it was written on (no PowerShell there); the Azure CLI script beside
-    it is the tested one.
+    Never run: the machine it was written on had no PowerShell. It was reviewed against the
+    cmdlets' documentation; the Azure CLI script beside it is the tested one.
 #>
 [CmdletBinding()]
 param(
@@ -37,14 +47,44 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
-$GraphAppId = '00000003-0000-0000-c000-000000000000'
+$GraphAppId = '00000003-0000-0000-c000-000000000000'  # Microsoft Graph, the same in every tenant
 $RoleName = 'Reports.Read.All'
+$NotGranted = 3
 
-$scopes = if ($Check) { 'Application.Read.All' } else { 'Application.Read.All', 'AppRoleAssignment.ReadWrite.All' }
+# Turns a failed Graph call into what to do about it, keeping Graph's own message.
+function Get-Advice([System.Management.Automation.ErrorRecord] $Failure, [switch] $AboutPrincipal) {
+    $text = "$Failure"
+    if ($text -match 'Authorization_RequestDenied|Forbidden') {
+        return "The signed-in account lacks the rights. Granting a Microsoft Graph app role needs " +
+            "the Entra role Privileged Role Administrator (or Global Administrator); Cloud " +
+            "Application Administrator and Application Administrator cannot grant Microsoft " +
+            "Graph's own app roles. The session needs AppRoleAssignment.ReadWrite.All and " +
+            "Application.Read.All. Graph said: $text"
+    }
+    if ($AboutPrincipal -and $text -match 'Request_ResourceNotFound|NotFound') {
+        return "No service principal has object id $PrincipalId in this tenant. Pass the " +
+            "managed identity's principal id (the deployment output principalId), not its " +
+            "client id. Graph said: $text"
+    }
+    return $text
+}
+
+$scopes = if ($Check) {
+    @('Application.Read.All')
+} else {
+    @('AppRoleAssignment.ReadWrite.All', 'Application.Read.All')
+}
 Connect-MgGraph -Scopes $scopes -Environment $Environment -NoWelcome
 
-$graph = Get-MgServicePrincipal -Filter "appId eq '$GraphAppId'" -Property Id, AppRoles
-if (-not $graph) { throw "Microsoft Graph's service principal ($GraphAppId) was not found." }
+try {
+    $graph = Get-MgServicePrincipal -Filter "appId eq '$GraphAppId'" -Property 'id', 'appRoles' |
+        Select-Object -First 1
+} catch {
+    throw (Get-Advice $_)
+}
+if (-not $graph) {
+    throw "Microsoft Graph's service principal (appId $GraphAppId) was not found in this tenant."
+}
 
 $role = $graph.AppRoles |
     Where-Object { $_.Value -eq $RoleName -and $_.AllowedMemberTypes -contains 'Application' } |
@@ -52,21 +92,34 @@ $role = $graph.AppRoles |
 if (-not $role) { throw "Microsoft Graph has no application role named $RoleName." }
 
 try {
-    $assignments = Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $PrincipalId -All
+    $assignments = @(Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $PrincipalId -All)
 } catch {
-    throw "No service principal has object id $PrincipalId (pass the identity's principal id, not its client id): $_"
+    throw (Get-Advice $_ -AboutPrincipal)
 }
 $existing = $assignments | Where-Object { $_.AppRoleId -eq $role.Id -and $_.ResourceId -eq $graph.Id }
 
 if ($existing) {
-    Write-Output "$RoleName is granted to $PrincipalId (already in place; nothing changed)."
+    if ($Check) {
+        Write-Output "$RoleName is granted to $PrincipalId."
+    } else {
+        Write-Output "$RoleName is already granted to $PrincipalId; nothing changed."
+    }
     exit 0
 }
 if ($Check) {
     Write-Output "$RoleName is NOT granted to $PrincipalId. Run this script without -Check to grant it."
-    exit 3
+    exit $NotGranted
 }
 
-New-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $PrincipalId `
-    -PrincipalId $PrincipalId -ResourceId $graph.Id -AppRoleId $role.Id | Out-Null
+try {
+    New-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $PrincipalId `
+        -PrincipalId $PrincipalId -ResourceId $graph.Id -AppRoleId $role.Id | Out-Null
+} catch {
+    # Granted meanwhile, or a replica had not shown it yet: that is success too.
+    if ("$_" -match 'Permission being assigned already exists') {
+        Write-Output "$RoleName is already granted to $PrincipalId; nothing changed."
+        exit 0
+    }
+    throw (Get-Advice $_ -AboutPrincipal)
+}
 Write-Output "$RoleName granted to $PrincipalId. New tokens carry it within minutes (cached ones: up to 24 h)."

@@ -1,25 +1,39 @@
 #!/usr/bin/env bash
-# Grant Microsoft Graph's Reports.Read.All application permission to the app's managed identity,
-# with the Azure CLI (`az rest`). The Azure portal cannot grant app roles to a managed identity.
+# Grant Microsoft Graph's Reports.Read.All application permission (an app role assignment) to
+# the function app's managed identity, with the Azure CLI (`az rest` only). The Azure portal
+# cannot grant app roles to a managed identity.
 #
-#   infra/grant-reports-read-all.sh --principal-id <object id of the identity>           # grant
-#   infra/grant-reports-read-all.sh --principal-id <object id of the identity> --check   # look
+# Usage:
+#   infra/grant-reports-read-all.sh --principal-id <object id of the managed identity>
+#   infra/grant-reports-read-all.sh --principal-id <object id of the managed identity> --check
 #
-# Idempotent: when the grant is already in place it says so and changes nothing.
-# --check changes nothing; exit 0 when granted, 3 when not.
-# The signed-in account needs Privileged Role Administrator (or Global Administrator) to grant
-# a Microsoft Graph app role; reading (--check) needs Directory Readers or more.
-# National clouds: set GRAPH_ENDPOINT first (e.g. https://graph.microsoft.us).
+# It looks up Microsoft Graph's service principal (app id 00000003-0000-0000-c000-000000000000)
+# and the id of its Application role Reports.Read.All by name, and assigns that role unless the
+# identity already has it: running it twice is fine.
+#
+# Exit status: 0 granted (now or already); 1 error; 2 bad arguments;
+#              3 with --check only: not granted (--check never changes anything).
+#
+# Who may run it: granting a Microsoft Graph app role needs the Entra role Privileged Role
+# Administrator (or Global Administrator). --check only reads, which any member user may do
+# unless the tenant restricts it.
+# National clouds: set GRAPH_ENDPOINT first (e.g. https://graph.microsoft.us); the default is
+# https://graph.microsoft.com.
 set -euo pipefail
 
-GRAPH_APP_ID=00000003-0000-0000-c000-000000000000 # Microsoft Graph, in every tenant
+GRAPH_APP_ID=00000003-0000-0000-c000-000000000000 # Microsoft Graph, the same in every tenant
 ROLE=Reports.Read.All
 GRAPH=${GRAPH_ENDPOINT:-https://graph.microsoft.com}
 GRAPH=${GRAPH%/}
 NOT_GRANTED=3
+GUID='^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 
 usage() {
-  sed -n '5,6s/^#  */  /p' "$0"
+  cat <<'EOF'
+usage: infra/grant-reports-read-all.sh --principal-id <object id of the managed identity> [--check]
+  --check   only report: exit 0 when Reports.Read.All is granted, 3 when not
+  GRAPH_ENDPOINT   Microsoft Graph's root for national clouds (default https://graph.microsoft.com)
+EOF
 }
 
 fail() {
@@ -31,7 +45,11 @@ principal=""
 check=false
 while [ $# -gt 0 ]; do
   case $1 in
-    --principal-id) principal=${2:-}; shift 2 || shift ;;
+    --principal-id)
+      [ $# -ge 2 ] || { echo "--principal-id needs a value" >&2; usage >&2; exit 2; }
+      principal=$2
+      shift 2
+      ;;
     --principal-id=*) principal=${1#*=}; shift ;;
     --check) check=true; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -40,54 +58,93 @@ while [ $# -gt 0 ]; do
 done
 
 [ -n "$principal" ] || { echo "--principal-id is required" >&2; usage >&2; exit 2; }
-guid='^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
-[[ $principal =~ $guid ]] ||
-  fail "--principal-id must be the identity's object (principal) id, a GUID; got '$principal'"
+# Checked before it goes into a URL: a GUID, nothing else (no '/', '?', '..').
+[[ $principal =~ $GUID ]] ||
+  fail "--principal-id must be the managed identity's object (principal) id, a GUID; got '$principal'"
 case $GRAPH in
-  https://* | http://127.0.0.1:* | http://localhost:* | http://\[::1\]:*) ;;
+  https://*) ;;
+  http://127.0.0.1:*) ;; # the tests' loopback stand-in, never a real Graph
   *) fail "GRAPH_ENDPOINT must be https:// (got $GRAPH)" ;;
 esac
 command -v az >/dev/null || fail "the Azure CLI (az) is not installed; Azure Cloud Shell has it"
 
-# graph METHOD PATH [az rest options...]: call Graph v1.0 with the signed-in account's token,
-# and turn Graph's error code (never its message) into what to do about it.
+# graph METHOD PATH [az rest options...]: call $GRAPH/v1.0/PATH with the signed-in account's
+# token for Graph; on failure, show az's message and say what to do about it.
 graph() {
-  local method=$1 path=$2 errors code
+  local method=$1 path=$2 errors status=0 code
   shift 2
   errors=$(mktemp)
-  if az rest --method "$method" --url "$GRAPH/v1.0/$path" --resource "$GRAPH" "$@" 2>"$errors"; then
+  az rest --method "$method" --url "$GRAPH/v1.0/$path" --resource "$GRAPH" "$@" 2>"$errors" ||
+    status=$?
+  cat "$errors" >&2 # az's warnings on success, its ERROR line on failure
+  if [ "$status" -eq 0 ]; then
     rm -f "$errors"
     return 0
   fi
+  # az prints e.g. ERROR: Forbidden({"error":{"code":"Authorization_RequestDenied",...}})
   code=$(grep -o '"code" *: *"[^"]*"' "$errors" | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/' || true)
-  cat "$errors" >&2
+  if [ "$code" = Authorization_RequestDenied ] || grep -q 'Forbidden(' "$errors"; then
+    rm -f "$errors"
+    fail "Graph denied $method $path: the signed-in account lacks the rights." \
+      "Granting a Microsoft Graph app role needs the Entra role Privileged Role Administrator" \
+      "(or Global Administrator); Cloud Application Administrator and Application Administrator" \
+      "cannot grant Microsoft Graph's own app roles. Signed in as a service principal, it needs" \
+      "the application permissions AppRoleAssignment.ReadWrite.All and Application.Read.All."
+  fi
+  if [ "$code" = Request_ResourceNotFound ] || grep -q 'Not Found(' "$errors"; then
+    rm -f "$errors"
+    case $path in
+      servicePrincipals/"$principal"/*)
+        fail "no service principal has object id $principal in this tenant. Pass the managed" \
+          "identity's principal id (the deployment output principalId), not its client id." ;;
+      *) fail "Graph answered 404 Not Found to $method $path; check GRAPH_ENDPOINT ($GRAPH)." ;;
+    esac
+  fi
   rm -f "$errors"
-  case $code in
-    Authorization_RequestDenied)
-      fail "the signed-in account may not do this. Granting a Microsoft Graph app role needs" \
-        "Privileged Role Administrator (or Global Administrator); az's token needs" \
-        "AppRoleAssignment.ReadWrite.All and Application.Read.All." ;;
-    Request_ResourceNotFound)
-      fail "no service principal has object id $principal. Pass the managed identity's" \
-        "principal id (the deployment output principalId), not its client id." ;;
-    *) fail "Graph refused $method $path${code:+ ($code)}; see az's message above." ;;
-  esac
+  fail "az rest $method $GRAPH/v1.0/$path failed${code:+ ($code)}; see az's message above" \
+    "(not signed in? run az login)."
 }
 
-# Graph's own service principal in this tenant, and its application role named $ROLE: one
-# request, two lines of output (an absent value prints as an empty line).
+# 1. Graph's service principal in this tenant, and the id of its Application role $ROLE: one
+# request, two lines. `|| ''` because az's tsv prints a null inside a list as the word None.
 filter="%24filter=appId%20eq%20%27$GRAPH_APP_ID%27&%24select=id,appRoles"
-found=$(graph GET "servicePrincipals?$filter" --output tsv --query "[value[0].id, \
-value[0].appRoles[?value=='$ROLE' && contains(allowedMemberTypes, 'Application')].id | [0]]")
+found=$(graph GET "servicePrincipals?$filter" --output tsv --query "[value[0].id || '', \
+(value[0].appRoles[?value=='$ROLE' && contains(allowedMemberTypes, 'Application')].id | [0]) \
+|| '']")
 { read -r graph_sp || true; read -r role_id || true; } <<<"$found"
-[ -n "$graph_sp" ] || fail "Microsoft Graph's service principal ($GRAPH_APP_ID) was not found"
+[ -n "$graph_sp" ] ||
+  fail "Microsoft Graph's service principal (appId $GRAPH_APP_ID) was not found in this tenant"
 [ -n "$role_id" ] || fail "Microsoft Graph has no application role named $ROLE"
+[[ $graph_sp =~ $GUID && $role_id =~ $GUID ]] ||
+  fail "unexpected answer from Graph: service principal '$graph_sp', role id '$role_id'"
 
-existing=$(graph GET "servicePrincipals/$principal/appRoleAssignments" --output tsv --query \
-  "value[?appRoleId=='$role_id' && resourceId=='$graph_sp'].id | [0]")
+# 2. Is it assigned already? Follow @odata.nextLink pages, but only within $GRAPH (the token
+# must not go anywhere else).
+assignments="servicePrincipals/$principal/appRoleAssignments"
+page=$assignments
+pages=0
+while :; do
+  pages=$((pages + 1))
+  [ "$pages" -le 100 ] || fail "more than 100 pages of app role assignments; giving up"
+  answer=$(graph GET "$page" --output tsv --query "[length(value[?appRoleId=='$role_id' && \
+resourceId=='$graph_sp']), \"@odata.nextLink\" || '']")
+  { read -r granted || true; read -r next_link || true; } <<<"$answer"
+  [[ $granted =~ ^[0-9]+$ ]] || fail "unexpected answer from Graph for $page: '$answer'"
+  if [ "$granted" != 0 ] || [ -z "$next_link" ]; then
+    break
+  fi
+  case $next_link in
+    "$GRAPH/v1.0/"*) page=${next_link#"$GRAPH/v1.0/"} ;;
+    *) fail "Graph's next page is not under $GRAPH/v1.0/; refusing to follow it: $next_link" ;;
+  esac
+done
 
-if [ -n "$existing" ]; then
-  echo "$ROLE is granted to $principal (already in place; nothing changed)."
+if [ "$granted" != 0 ]; then
+  if $check; then
+    echo "$ROLE is granted to $principal."
+  else
+    echo "$ROLE is already granted to $principal; nothing changed."
+  fi
   exit 0
 fi
 if $check; then
@@ -95,7 +152,21 @@ if $check; then
   exit $NOT_GRANTED
 fi
 
-graph POST "servicePrincipals/$principal/appRoleAssignments" --output none \
-  --headers Content-Type=application/json \
-  --body "{\"principalId\": \"$principal\", \"resourceId\": \"$graph_sp\", \"appRoleId\": \"$role_id\"}"
+# 3. Grant it. A duplicate answer means it was granted meanwhile (or a replica had not yet
+# shown it): that is success too.
+body="{\"principalId\": \"$principal\", \"resourceId\": \"$graph_sp\", \"appRoleId\": \"$role_id\"}"
+errors=$(mktemp)
+if ! (graph POST "$assignments" --output none --headers Content-Type=application/json \
+  --body "$body") 2>"$errors"; then
+  if grep -q 'Permission being assigned already exists' "$errors"; then
+    rm -f "$errors"
+    echo "$ROLE is already granted to $principal; nothing changed."
+    exit 0
+  fi
+  cat "$errors" >&2
+  rm -f "$errors"
+  exit 1
+fi
+cat "$errors" >&2
+rm -f "$errors"
 echo "$ROLE granted to $principal. New tokens carry it within minutes (cached ones: up to 24 h)."

@@ -1,8 +1,9 @@
 """A loopback Microsoft Graph directory: service principals and their app role assignments.
 
 Enough of `/v1.0/servicePrincipals` for the Graph-permission grant script: find Graph's own
-service principal by appId, list a principal's app role assignments, and create one. Role ids
-are fresh GUIDs per instance, so a script that hard-codes them fails.
+service principal by appId, list a principal's app role assignments (paged like Graph, with an
+absolute `@odata.nextLink`), and create one. Role ids are fresh GUIDs per instance, so a script
+that hard-codes them fails. Every request is recorded in `requests` (see LoopbackServer).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from standins.graph import graph_error
 from standins.loopback import LoopbackServer, Reply, Request
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+REPORTS_READ_ALL = "Reports.Read.All"
 
 
 def _role(value: str, *member_types: str) -> dict[str, Any]:
@@ -29,11 +31,12 @@ def _role(value: str, *member_types: str) -> dict[str, Any]:
 @dataclass
 class Directory:
     graph_sp_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    graph_sp_present: bool = True
     app_roles: list[dict[str, Any]] = field(
         default_factory=lambda: [
             _role("User.Read.All", "Application"),
-            _role("Reports.Read.All", "User"),  # a delegated twin, as a trap
-            _role("Reports.Read.All", "Application"),
+            _role(REPORTS_READ_ALL, "User"),  # a delegated twin, as a trap
+            _role(REPORTS_READ_ALL, "Application"),
             _role("AuditLog.Read.All", "Application"),
         ]
     )
@@ -45,16 +48,43 @@ class Directory:
         return next(
             r["id"]
             for r in self.app_roles
-            if r["value"] == "Reports.Read.All" and "Application" in r["allowedMemberTypes"]
+            if r["value"] == REPORTS_READ_ALL and "Application" in r["allowedMemberTypes"]
         )
+
+    def assign(self, principal: str, role_value: str) -> dict[str, Any]:
+        """Record an existing assignment of the Application role named `role_value`."""
+        role = next(
+            r
+            for r in self.app_roles
+            if r["value"] == role_value and "Application" in r["allowedMemberTypes"]
+        )
+        assignment = {
+            "id": str(uuid.uuid4()),
+            "principalId": principal,
+            "resourceId": self.graph_sp_id,
+            "appRoleId": role["id"],
+        }
+        self.assignments.append(assignment)
+        return assignment
 
 
 class GraphDirectoryStandIn(LoopbackServer):
-    """Serves `directory`; `forbid` makes every call answer 403 as for an unprivileged caller."""
+    """Serves `directory`.
+
+    - `deny`: methods answered with Graph's 403 Authorization_RequestDenied (an unprivileged
+      caller: {"POST"} for one who may read but not grant, {"GET", "POST"} for neither);
+    - `page_size`: assignments per page; later pages are linked by `@odata.nextLink`, built on
+      `next_link_root` (this server's URL unless set, to test a link to another host);
+    - `lagging_reads`: listings omit every assignment, as a replica that has not yet seen a
+      recent grant would, while a POST still finds the duplicate.
+    """
 
     def __init__(self) -> None:
         self.directory = Directory()
-        self.forbid = False
+        self.deny: set[str] = set()
+        self.page_size = 100
+        self.next_link_root: str | None = None
+        self.lagging_reads = False
         super().__init__(self._answer)
 
     @property
@@ -64,9 +94,11 @@ class GraphDirectoryStandIn(LoopbackServer):
     def _answer(self, request: Request) -> Reply:
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
-        if self.forbid:
+        if request.method in self.deny:
             return graph_error(
-                403, "Authorization_RequestDenied", "Insufficient privileges to complete."
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
             )
         parts = request.path.strip("/").split("/")
         if parts == ["v1.0", "servicePrincipals"] and request.method == "GET":
@@ -80,7 +112,7 @@ class GraphDirectoryStandIn(LoopbackServer):
 
     def _find_graph(self, request: Request) -> Reply:
         wanted = f"appId eq '{GRAPH_APP_ID}'"
-        if request.query.get("$filter") != [wanted]:
+        if request.query.get("$filter") != [wanted] or not self.directory.graph_sp_present:
             return Reply(200, {"value": []})
         sp = {
             "id": self.directory.graph_sp_id,
@@ -99,14 +131,15 @@ class GraphDirectoryStandIn(LoopbackServer):
             )
         mine = [a for a in self.directory.assignments if a["principalId"] == principal]
         if request.method == "GET":
-            return Reply(200, {"value": mine})
+            return self._page(principal, [] if self.lagging_reads else mine, request)
         if request.method != "POST":
             return graph_error(405, "Request_BadRequest", "Method not allowed.")
         body = request.json()
         if (
-            body.get("principalId") != principal
-            or body.get("resourceId") != self.directory.graph_sp_id
-            or body.get("appRoleId") not in {r["id"] for r in self.directory.app_roles}
+            set(body) != {"principalId", "resourceId", "appRoleId"}
+            or body["principalId"] != principal
+            or body["resourceId"] != self.directory.graph_sp_id
+            or body["appRoleId"] not in {r["id"] for r in self.directory.app_roles}
             or request.headers.get("content-type") != "application/json"
         ):
             return graph_error(400, "Request_BadRequest", "Invalid app role assignment.")
@@ -119,3 +152,14 @@ class GraphDirectoryStandIn(LoopbackServer):
         assignment = {"id": str(uuid.uuid4()), **body}
         self.directory.assignments.append(assignment)
         return Reply(201, assignment)
+
+    def _page(self, principal: str, items: list[dict[str, Any]], request: Request) -> Reply:
+        start = int(request.query.get("$skiptoken", ["0"])[0])
+        end = start + self.page_size
+        page: dict[str, Any] = {"value": items[start:end]}
+        if end < len(items):
+            root = self.next_link_root or self.url
+            page["@odata.nextLink"] = (
+                f"{root}/v1.0/servicePrincipals/{principal}/appRoleAssignments?$skiptoken={end}"
+            )
+        return Reply(200, page)
