@@ -10,7 +10,8 @@
 // an Azure role): run infra/grant-reports-read-all.sh with the principalId output afterwards.
 //
 // This file was written and scanned (checkov) on a machine that cannot compile Bicep or reach
-// Azure: run `az bicep build --file infra/main.bicep` before the first deployment.
+// Azure: review it, and run `az bicep build --file infra/main.bicep` before the first deployment.
+// No secret is ever output: the webhook goes into Key Vault and the app reads a reference to it.
 
 @description('Short lowercase name that starts every resource name (letters and digits).')
 @minLength(3)
@@ -44,7 +45,7 @@ param alertRepeatHours string = '24'
 @description('DROP_ALERT_POINTS: announce a fall of this many points; empty turns it off.')
 param dropAlertPoints string = ''
 
-@description('The Teams Workflows webhook URL. A secret: stored in Key Vault, never output. Empty: alerts are only logged.')
+@description('The Teams Workflows webhook URL. A secret: stored in Key Vault, never output. Pass it on every deployment: empty sets TEAMS_WEBHOOK_URL to empty, and alerts are only logged.')
 @secure()
 param teamsWebhookUrl string = ''
 
@@ -73,6 +74,10 @@ var roles = {
 var noIdentity = { principalId: '', clientId: '' }
 var userAssigned = useUserAssigned ? reference(userAssignedIdentityResourceId, '2023-01-31') : noIdentity
 var principalId = useUserAssigned ? userAssigned.principalId : functionApp.identity.principalId
+// Role assignment names must be known when the deployment starts, which a system-assigned
+// principal id is not: they are keyed by the identity's resource id instead, so that switching
+// between system- and user-assigned creates new assignments rather than failing to update one.
+var identityKey = useUserAssigned ? userAssignedIdentityResourceId : functionApp.id
 
 // ---- Storage: identity only ---------------------------------------------------------------
 
@@ -108,7 +113,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 
 resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for role in [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]: {
-    name: guid(storage.id, appName, role)
+    name: guid(storage.id, identityKey, role)
     scope: storage
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
@@ -121,7 +126,7 @@ resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 // ---- Key Vault: the webhook ---------------------------------------------------------------
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
-  //checkov:skip=CKV_AZURE_109:Key Vault references from a Consumption app come from shared outbound addresses; access is by Azure RBAC only
+  //checkov:skip=CKV_AZURE_109:Key Vault references from Consumption and Flex apps without a virtual network come from shared outbound addresses; access is by Azure RBAC only
   //checkov:skip=CKV_AZURE_189:as CKV_AZURE_109
   name: vaultName
   location: location
@@ -148,7 +153,7 @@ resource webhookSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!emp
 }
 
 resource vaultRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, appName, roles.keyVaultSecretsUser)
+  name: guid(vault.id, identityKey, roles.keyVaultSecretsUser)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
@@ -182,12 +187,15 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
 resource deadMansSwitch 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: '${appName}-no-successful-fetch'
   location: location
+  kind: 'LogAlert'
   properties: {
     displayName: 'Entra registration monitor: no successful FetchReport in 26 hours'
     description: 'FetchReport has not succeeded for 26 hours: coverage is not being watched. Check the Function App and its logs.'
     severity: 1
     enabled: true
     scopes: [insights.id]
+    // Every hour, over the last 2 days (the longest window a log alert allows); the query itself
+    // narrows that to 26 hours: a daily run plus two hours of slack for retries and late data.
     evaluationFrequency: 'PT1H'
     windowSize: 'P2D'
     criteria: {
@@ -305,13 +313,13 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 }
 
 // No FTP or Web Deploy passwords: deployments authenticate with Entra ID.
-resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: functionApp
   name: 'ftp'
   properties: { allow: false }
 }
 
-resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: functionApp
   name: 'scm'
   properties: { allow: false }
