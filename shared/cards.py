@@ -17,6 +17,7 @@ from typing import Any
 
 from shared.alerting import Event, Notice
 from shared.coverage import Reading, label
+from shared.redaction import redact
 from shared.snapshot import Snapshot
 
 # The Entra admin center page that shows who has registered which method.
@@ -28,6 +29,7 @@ CARD_BYTES_LIMIT = 20_000  # the webhook's limit is ~28 KB; keep a wide margin
 MAX_TABLE_ROWS = 25
 MAX_NOTICE_LINES = 10  # drop notices can come for every status: hundreds of lines
 MAX_ERROR_CHARS = 1_000
+MAX_REPORT_ID_CHARS = 100  # Graph's ids are short; a hostile one must not bloat the card
 _HEADER = ("Metric", "Coverage", "Threshold", "State", "Change")
 _SEVERITY = {"attention": "🔴", "warning": "🟠", "good": "🟢", "default": "ℹ️"}
 
@@ -56,7 +58,7 @@ def coverage_message(
         severity = "good"
     first = events[0]
     more = f" (+{len(events) - 1} more)" if len(events) > 1 else ""
-    report_id = snapshot.report.report_id
+    report_id = (snapshot.report.report_id or "")[:MAX_REPORT_ID_CHARS]
     return Message(
         title=_event_title(first) + more,
         severity=severity,
@@ -71,7 +73,8 @@ def fetch_health_message(event: Event, now: datetime) -> Message:
     started = event.started
     since = f"{started:%Y-%m-%d %H:%M} UTC" if started else "an unknown time"
     duration = _duration(now - started) if started else "an unknown time"
-    error = event.state.detail[:MAX_ERROR_CHARS]
+    # Errors are written without secrets; scrub anyway, as every log line is.
+    error = redact(event.state.detail)[:MAX_ERROR_CHARS]
     if event.notice is Notice.RESOLVED:
         return Message(
             title="Entra registration monitor: fetching the report works again",

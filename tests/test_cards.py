@@ -322,3 +322,20 @@ def test_the_only_links_on_a_card_are_the_schema_and_the_entra_admin_center() ->
     assert links == {"http://adaptivecards.io/schemas/adaptive-card.json", ENTRA_ACTIVITY_URL}
     assert "sig=" not in json.dumps(envelope)
     assert "Bearer" not in json.dumps(envelope)
+
+
+def test_a_huge_report_id_does_not_bloat_the_card() -> None:
+    snap = Snapshot(snapshot_key("t", NOW), NOW, Report("i" * 100_000, 10, {"mfaRegistered": 1}))
+    current = readings(snap.report, THRESHOLDS)
+    events = decide_metrics({}, current, now=NOW, repeat=DAY, drop_points=None, detail="").events
+
+    assert len(json.dumps(render_card(coverage_message(snap, current, events)))) < 5_000
+
+
+def test_a_secret_in_a_fetch_error_never_reaches_the_card() -> None:
+    error = "HTTP 401 for request with Authorization: Bearer eyJhbGciOi.eyJ0aWQiOi.c2lnbmF0dXJl"
+    event = Event(Notice.FIRING, AlertState("fetch", firing=True, detail=error), started=NOW)
+
+    card = json.dumps(render_card(fetch_health_message(event, NOW)))
+
+    assert "c2lnbmF0dXJl" not in card and "[redacted]" in card
