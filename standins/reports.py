@@ -47,3 +47,41 @@ REALISTIC_TOTAL = 1250
 
 def realistic_body() -> bytes:
     return json.dumps(report(REALISTIC_TOTAL, REALISTIC_COUNTS)).encode()
+
+
+# Microsoft's published examples, byte for byte (whitespace included), so that the parser is
+# tested on exactly what the documentation shows. Both show a count above the total.
+# https://learn.microsoft.com/graph/api/reportroot-getcredentialuserregistrationcount (response)
+PUBLISHED_API_EXAMPLE = b"""{
+  "@odata.context":"https://graph.microsoft.com/beta/reports/$metadata#Collection(microsoft.graph.credentialUserRegistrationCount)",
+  "value": [
+    {
+      "id" : "d3590ed6-52b3-4102-aeff-aad2292ab01234",
+      "totalUserCount" : 23123,
+      "userRegistrationCounts" :
+      [
+        { "userRegistrationStatus":"registered", "userRegistationCount": 23423 },
+        { "userRegistrationStatus":"enabled", "userRegistationCount": 4234 },
+        { "userRegistrationStatus":"capable", "userRegistationCount": 323 },
+        { "userRegistrationStatus":"mfaRegistered", "userRegistationCount": 33 }
+      ]
+    }
+  ]
+}"""
+# https://learn.microsoft.com/graph/api/resources/credentialuserregistrationcount (JSON
+# representation of one item; Graph sends it inside the collection, as wrapped below).
+PUBLISHED_RESOURCE_EXAMPLE = b"""{
+  "id" : "String",
+  "totalUserCount" : 23123,
+  "userRegistrationCounts" :
+  [
+    { "registrationStatus":"registered", "registrationCount": 23423 },
+    { "registrationStatus":"enabled", "registrationCount": 4234 },
+    { "registrationStatus":"capable", "registrationCount": 323 },
+    { "registrationStatus":"mfaRegistered", "registrationCount": 33 }
+  ]
+}"""
+PUBLISHED_RESOURCE_IN_COLLECTION = (
+    b'{"@odata.context":"' + CONTEXT.encode() + b'","value":[' + PUBLISHED_RESOURCE_EXAMPLE + b"]}"
+)
+PUBLISHED_COUNTS = {"registered": 23423, "enabled": 4234, "capable": 323, "mfaRegistered": 33}
