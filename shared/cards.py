@@ -10,13 +10,15 @@ whatever the report holds.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
-from shared.alerting import Event, Notice
-from shared.coverage import Reading, label
+from shared.alerting import CONFIG_HEALTH, Event, Notice
+from shared.coverage import KNOWN_STATUSES, Reading, label
 from shared.redaction import redact
 from shared.snapshot import Snapshot
 
@@ -52,7 +54,7 @@ def coverage_message(
     kinds = {event.notice for event in events}
     if kinds & {Notice.FIRING, Notice.REMINDER}:
         severity = "attention"
-    elif Notice.DROP in kinds:
+    elif kinds & {Notice.DROP, Notice.CLOSED}:
         severity = "warning"
     else:
         severity = "good"
@@ -218,11 +220,13 @@ def _row(reading: Reading) -> tuple[str, str, str, str, str]:
     if reading.ratio is None:
         coverage = f"undefined ({reading.count:,} of {reading.total:,})"
     else:
-        coverage = f"{_percent(reading.ratio)} ({reading.count:,} of {reading.total:,})"
+        coverage = (
+            f"{_percent(reading.ratio, reading.threshold)} ({reading.count:,} of {reading.total:,})"
+        )
     if reading.threshold is None:
         threshold, state = "–", "no threshold"
     else:
-        threshold = _percent(reading.threshold)
+        threshold = _threshold(reading.threshold)
         state = "undefined" if reading.ratio is None else "BELOW" if reading.breached else "ok"
     change = reading.change_points
     return (
@@ -230,31 +234,47 @@ def _row(reading: Reading) -> tuple[str, str, str, str, str]:
         coverage,
         threshold,
         state,
-        "–" if change is None else f"{change:+.1f} pts",
+        "–" if change is None else f"{float(change):+.1f} pts",
     )
 
 
 def _event_title(event: Event) -> str:
+    if event.state.name == CONFIG_HEALTH:
+        if event.notice is Notice.RESOLVED:
+            return "Resolved: every status in THRESHOLDS is checked again"
+        return f"Not checked: the report carries no {event.state.detail} (see THRESHOLDS)"
+    if event.notice is Notice.CLOSED:
+        return f"No longer checked: {label(event.state.name)}, which was below its threshold"
     if event.reading is None:
         return event.state.name
-    name, value = label(event.reading.status), _percent(event.reading.ratio)
-    threshold = _percent(event.reading.threshold)
+    reading = event.reading
+    name = label(reading.status)
+    value, threshold = _percent(reading.ratio, reading.threshold), _threshold(reading.threshold)
     if event.notice is Notice.RESOLVED:
         return f"Resolved: {name} back to {value} (threshold {threshold})"
     if event.notice is Notice.DROP:
-        return (
-            f"Sharp drop: {name} fell {-(event.reading.change_points or 0):.1f} points to {value}"
-        )
+        return f"Sharp drop: {name} fell {_points(reading)} points to {value}"
     return f"{name} at {value}, below {threshold}"
 
 
 def _event_line(event: Event, now: datetime) -> str:
+    firing_for = _duration(now - event.started) if event.started else "an unknown time"
+    if event.state.name == CONFIG_HEALTH:
+        return _config_line(event, firing_for)
+    if event.notice is Notice.CLOSED:
+        return (
+            f"CLOSED: **{label(event.state.name)}** ({event.state.name}) was below its threshold "
+            f"for {firing_for} and is no longer checked: {event.reason}. Its alert is cleared; "
+            "if it is checked again, it starts afresh."
+        )
     reading = event.reading
     assert reading is not None  # coverage events always carry their reading
     name = f"**{label(reading.status)}** ({reading.status})"
-    value = f"{_percent(reading.ratio)} ({reading.count:,} of {reading.total:,} users)"
-    threshold = _percent(reading.threshold)
-    firing_for = _duration(now - event.started) if event.started else "an unknown time"
+    value = _percent(reading.ratio, reading.threshold)
+    value += f" ({reading.count:,} of {reading.total:,} users)"
+    if reading.exceeds_total:
+        value += ", more than the total, which counts enabled users only"
+    threshold = _threshold(reading.threshold)
     if event.notice is Notice.FIRING:
         return f"FIRING: {name} is {value}, below the {threshold} threshold."
     if event.notice is Notice.REMINDER:
@@ -264,18 +284,60 @@ def _event_line(event: Event, now: datetime) -> str:
             f"RESOLVED: {name} is back to {value}, at or above {threshold}, "
             f"after firing for {firing_for}."
         )
-    previous = _percent(reading.previous_ratio)
-    change = -(reading.change_points or 0)
+    previous = _percent(reading.previous_ratio, reading.threshold)
     return (
-        f"DROP: {name} fell {change:.1f} points since the previous snapshot ({previous} → {value})."
+        f"DROP: {name} fell {_points(reading)} points since the previous snapshot "
+        f"({previous} → {value})."
     )
 
 
-def _percent(ratio: float | None) -> str:
+def _config_line(event: Event, firing_for: str) -> str:
+    if event.notice is Notice.RESOLVED:
+        return (
+            "RESOLVED: every status THRESHOLDS names is in the report again and checked, after "
+            f"{firing_for}."
+        )
+    still = "STILL " if event.notice is Notice.REMINDER else ""
+    return (
+        f"{still}NOT CHECKED: THRESHOLDS names {event.state.detail}, but the report does not "
+        f"carry {'it' if ',' not in event.state.detail else 'them'}, so "
+        f"{'it is' if ',' not in event.state.detail else 'they are'} not being checked"
+        + (f" (for {firing_for})" if still else "")
+        + f". The report's statuses are normally {', '.join(KNOWN_STATUSES)}: check THRESHOLDS, "
+        "or whether Graph stopped sending the status."
+    )
+
+
+def _percent(ratio: Fraction | None, threshold: Fraction | None = None) -> str:
+    """A ratio as a percentage with as many decimals as the threshold has (one at least),
+    rounded, except that a ratio below its threshold is rounded *down*: what the card prints
+    never contradicts the state (94.96% below 95% reads "94.9%", not "95%")."""
     if ratio is None:
         return "–"
-    text = f"{ratio * 100:.1f}"
-    return (text[:-2] if text.endswith(".0") else text) + "%"
+    decimals = max(1, _decimals(threshold * 100) if threshold is not None else 1)
+    exact = ratio * 100 * 10**decimals
+    below = threshold is not None and ratio < threshold
+    scaled = math.floor(exact) if below else round(exact)
+    text = f"{scaled // 10**decimals}.{scaled % 10**decimals:0{decimals}d}".rstrip("0")
+    return text.rstrip(".") + "%"
+
+
+def _threshold(threshold: Fraction | None) -> str:
+    """A threshold as configured: `95.05%` stays 95.05%."""
+    return _percent(threshold, threshold)
+
+
+def _decimals(value: Fraction, most: int = 4) -> int:
+    """How many decimals show `value` exactly (at most `most`)."""
+    for decimals in range(most + 1):
+        if (value * 10**decimals).denominator == 1:
+            return decimals
+    return most
+
+
+def _points(reading: Reading) -> str:
+    """How far a reading fell, in percentage points, to one decimal."""
+    return f"{float(round(-(reading.change_points or 0), 1)):.1f}"
 
 
 def _duration(delta: timedelta) -> str:

@@ -3,13 +3,20 @@
 A ratio is registrationCount / totalUserCount for one status (`registered`, `enabled`,
 `capable`, `mfaRegistered`, or any status Graph adds later). A tenant that reports zero users
 has no ratios: they are `None`, never a division by zero, and never a breach.
+
+Ratios and thresholds are exact fractions, never floats: `56.7%` is 567/1000, so a metric
+exactly at its threshold is at it (as a float, 0.567 compares wrongly in 139 of 1000 cases).
+A count may exceed the total: Microsoft's own example shows `registered` 23423 of 23123,
+because the total counts enabled users only. Such a ratio is above 1 and reported as it is.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 from shared.report import Report
 
@@ -21,7 +28,12 @@ STATUS_LABELS = {
     "capable": "Capable of SSPR (registered and enabled)",
 }
 
+# The statuses a threshold may name: the documented ones. A name is matched without regard to
+# case; anything else is a typo that would silently turn monitoring off, so it is refused.
+KNOWN_STATUSES = tuple(STATUS_LABELS)
+
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -31,55 +43,76 @@ class Reading:
     status: str
     count: int
     total: int
-    ratio: float | None  # None when the tenant reports zero users
-    threshold: float | None  # None when no threshold is configured for this status
-    previous_ratio: float | None = None  # same status in the previous snapshot, if any
+    ratio: Fraction | None  # None when the tenant reports zero users
+    threshold: Fraction | None  # None when no threshold is configured for this status
+    previous_ratio: Fraction | None = None  # same status in the previous snapshot, if any
 
     @property
     def breached(self) -> bool:
         return self.ratio is not None and self.threshold is not None and self.ratio < self.threshold
 
     @property
-    def change_points(self) -> float | None:
-        """Change since the previous snapshot, in percentage points."""
+    def exceeds_total(self) -> bool:
+        """More users counted than the total (which counts enabled users only)."""
+        return self.count > self.total
+
+    @property
+    def change_points(self) -> Fraction | None:
+        """Change since the previous snapshot, in percentage points (exact: 85% -> 80% is -5)."""
         if self.ratio is None or self.previous_ratio is None:
             return None
-        # Rounded so that 85% -> 80% is 5 points, not 4.999999999999993 (a missed drop alert).
-        return round((self.ratio - self.previous_ratio) * 100, 9)
+        return (self.ratio - self.previous_ratio) * 100
 
 
-def parse_thresholds(text: str) -> dict[str, float]:
-    """Parse `mfaRegistered=0.95,registered=90%` into ratios; ValueError names what is wrong."""
-    thresholds: dict[str, float] = {}
+def parse_thresholds(text: str) -> dict[str, Fraction]:
+    """Parse `mfaRegistered=0.95,registered=90%` into exact ratios; ValueError names what is
+    wrong. Status names are matched to KNOWN_STATUSES without regard to case."""
+    thresholds: dict[str, Fraction] = {}
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
         name, sep, raw = (s.strip() for s in part.partition("="))
         if not sep or not _NAME.fullmatch(name):
             raise ValueError(f"{part!r} is not status=minimum (e.g. mfaRegistered=95%)")
-        if name in thresholds:
-            raise ValueError(f"{name} is given twice")
-        thresholds[name] = _parse_minimum(name, raw)
+        status = known_status(name)
+        if status in thresholds:
+            raise ValueError(f"{status} is given twice")
+        thresholds[status] = _parse_minimum(status, raw)
     if not thresholds:
         raise ValueError("no status=minimum pairs (e.g. mfaRegistered=95%,capable=90%)")
     return thresholds
 
 
-def _parse_minimum(name: str, raw: str) -> float:
+def known_status(name: str) -> str:
+    """The documented status `name` means (any case), or ValueError with a suggestion."""
+    by_lower = {status.lower(): status for status in KNOWN_STATUSES}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    hint = f"did you mean {by_lower[close[0]]!r}? " if close else ""
+    raise ValueError(
+        f"{name!r} is not a status the report carries: {hint}"
+        f"the statuses are {', '.join(KNOWN_STATUSES)}"
+    )
+
+
+def _parse_minimum(name: str, raw: str) -> Fraction:
     percent = raw.endswith("%")
-    try:
-        number = float(raw[:-1] if percent else raw)
-    except ValueError:
-        raise ValueError(f"{name}: {raw!r} is not a ratio (0.95) or a percentage (95%)") from None
+    digits = (raw[:-1] if percent else raw).strip()
+    if not _NUMBER.fullmatch(digits):
+        if digits.startswith("-") and _NUMBER.fullmatch(digits[1:]):
+            raise ValueError(f"{name}: {raw!r} is outside 0..1 / 0%..100%")
+        raise ValueError(f"{name}: {raw!r} is not a ratio (0.95) or a percentage (95%)")
+    number = Fraction(digits)  # exact: Fraction("56.7") is 567/10
     ratio = number / 100 if percent else number
-    if not 0 <= ratio <= 1 or number != number:  # number != number rejects NaN
+    if not 0 <= ratio <= 1:
         hint = " (write 95% or 0.95)" if not percent and 1 < number <= 100 else ""
         raise ValueError(f"{name}: {raw!r} is outside 0..1 / 0%..100%{hint}")
     return ratio
 
 
 def readings(
-    report: Report, thresholds: Mapping[str, float], previous: Report | None = None
+    report: Report, thresholds: Mapping[str, Fraction], previous: Report | None = None
 ) -> list[Reading]:
     """Every status of `report`, thresholded ones first in configured order, then the rest."""
     ordered = [s for s in thresholds if s in report.counts]
@@ -97,16 +130,16 @@ def readings(
     ]
 
 
-def missing_statuses(report: Report, thresholds: Mapping[str, float]) -> list[str]:
+def missing_statuses(report: Report, thresholds: Mapping[str, Fraction]) -> list[str]:
     """Thresholded statuses the report does not carry: a typo, or a status Graph dropped."""
     return [status for status in thresholds if status not in report.counts]
 
 
-def ratio_of(report: Report, status: str) -> float | None:
+def ratio_of(report: Report, status: str) -> Fraction | None:
     count = report.counts.get(status)
     if count is None or report.total_users == 0:
         return None
-    return count / report.total_users
+    return Fraction(count, report.total_users)
 
 
 def label(status: str) -> str:

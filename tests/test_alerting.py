@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 
 from shared.alerting import (
     FETCH_HEALTH,
@@ -13,12 +14,12 @@ from shared.alerting import (
     decide_fetch_health,
     decide_metrics,
 )
-from shared.coverage import readings
+from shared.coverage import parse_thresholds, readings
 from shared.report import Report
 
 DAY = timedelta(hours=24)
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)
-THRESHOLDS = {"mfaRegistered": 0.95}
+THRESHOLDS = parse_thresholds("mfaRegistered=95%")
 
 
 def check(
@@ -203,8 +204,8 @@ def test_a_firing_event_carries_its_reading_and_the_snapshot_that_caused_it() ->
     assert event.reading is not None
     assert (event.reading.status, event.reading.ratio, event.reading.threshold) == (
         "mfaRegistered",
-        0.9,
-        0.95,
+        Fraction(9, 10),
+        Fraction(95, 100),
     )
     assert (event.state.firing, event.state.since, event.state.detail) == (True, T0, "snap")
 
@@ -284,7 +285,12 @@ def test_a_tenant_of_zero_users_neither_fires_nor_resolves() -> None:
         {"mfaRegistered": firing}, current, now=T0 + DAY, repeat=DAY, drop_points=1, detail="s"
     )
 
-    assert (decision.states, decision.events) == ({}, [])
+    # The alert is kept as it was: neither fired, resolved, nor closed.
+    assert (decision.states, decision.events, decision.cleared) == (
+        {"mfaRegistered": firing},
+        [],
+        [],
+    )
 
 
 def test_a_failing_fetch_is_told_once_reminded_on_schedule_and_recovery_told_once() -> None:

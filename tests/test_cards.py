@@ -15,13 +15,13 @@ from shared.cards import (
     render_card,
     render_text,
 )
-from shared.coverage import readings
+from shared.coverage import parse_thresholds, readings
 from shared.report import Report
 from shared.snapshot import Snapshot, snapshot_key
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
 DAY = timedelta(hours=24)
-THRESHOLDS = {"mfaRegistered": 0.95, "capable": 0.90}
+THRESHOLDS = parse_thresholds("mfaRegistered=95%,capable=90%")
 
 
 def snapshot(counts: dict[str, int], total: int = 1250) -> Snapshot:
