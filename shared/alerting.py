@@ -5,19 +5,29 @@ it is announced again only every `repeat` (`reminder`); when it ends it is annou
 (`resolved`). A state records what people were last *told*, not just what is true, so a notice
 whose post failed is sent again on the next run instead of being lost.
 
-The same machine watches each thresholded metric and the monitor's own fetches. Sharp drops
-(`drop`) are extra notices computed per snapshot; they keep no state of their own.
+The same machine watches each thresholded metric, the thresholds' own configuration (a status
+THRESHOLDS names that the report lacks: CONFIG_HEALTH) and the monitor's own fetches. Sharp
+drops (`drop`) are extra notices computed per snapshot; they keep no state of their own.
+
+Nothing disappears while firing: a metric whose alert people were told about and that is no
+longer checked (gone from the report, or from THRESHOLDS) gets one `closed` notice saying why,
+and its state is cleared, so a metric added back later starts fresh.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
+from fractions import Fraction
 
 from shared.coverage import Reading
 
 FETCH_HEALTH = "fetch"  # the name of the monitor's own health state
+# The state of THRESHOLDS' own health: statuses it names that the report does not carry. Report
+# statuses start with a letter, so this name cannot collide with one.
+CONFIG_HEALTH = "_thresholds"
 # Scheduled runs start a few seconds early or late: a reminder due "every 24 hours" must not
 # slip to 48 hours because today's run began two seconds before yesterday's.
 SCHEDULE_JITTER = timedelta(minutes=30)
@@ -28,6 +38,7 @@ class Notice(str, Enum):
     REMINDER = "reminder"
     RESOLVED = "resolved"
     DROP = "drop"
+    CLOSED = "closed"  # a firing metric that is no longer checked; its state is cleared
 
 
 @dataclass(frozen=True)
@@ -46,16 +57,18 @@ class Event:
     state: AlertState  # the state after this run
     reading: Reading | None = None  # for metric events
     started: datetime | None = None  # when the condition began (for resolved: the one that ended)
+    reason: str = ""  # for closed notices: why the metric is no longer checked
 
 
 @dataclass(frozen=True)
 class Decision:
     states: dict[str, AlertState]  # new states as they are if no notice is delivered
     events: list[Event]
+    cleared: list[str] = field(default_factory=list)  # states to delete once delivered
 
     def delivered(self, now: datetime) -> dict[str, AlertState]:
         """The states to store once this decision's notices were posted successfully."""
-        told = {e.state.name: e for e in self.events if e.notice is not Notice.DROP}
+        told = {e.state.name for e in self.events if e.notice not in (Notice.DROP, Notice.CLOSED)}
         return {
             name: replace(state, told_firing=state.firing, last_told=now) if name in told else state
             for name, state in self.states.items()
@@ -92,14 +105,24 @@ def decide_metrics(
     *,
     now: datetime,
     repeat: timedelta,
-    drop_points: float | None,
+    drop_points: Fraction | None,
     detail: str,
+    missing: Sequence[str] = (),
 ) -> Decision:
-    """Judge one snapshot's readings against the stored states."""
+    """Judge one snapshot's readings against the stored states.
+
+    `missing` lists the statuses THRESHOLDS names that the report lacks: a configuration
+    problem, announced like any alert.
+    """
     states: dict[str, AlertState] = {}
     events: list[Event] = []
     for reading in readings:
-        if reading.threshold is not None and reading.ratio is not None:
+        if reading.threshold is not None and reading.ratio is None:
+            # A report of 0 users judges nothing: the alert stays as it was, neither fired,
+            # resolved nor closed.
+            if reading.status in prior:
+                states[reading.status] = prior[reading.status]
+        elif reading.threshold is not None and reading.ratio is not None:
             outcome = step(
                 prior.get(reading.status),
                 name=reading.status,
@@ -116,7 +139,38 @@ def decide_metrics(
         if drop_points is not None and change is not None and -change >= drop_points:
             current = states.get(reading.status) or AlertState(reading.status)
             events.append(Event(Notice.DROP, current, reading))
-    return Decision(states, events)
+
+    config = step(
+        prior.get(CONFIG_HEALTH),
+        name=CONFIG_HEALTH,
+        bad=bool(missing),
+        now=now,
+        repeat=repeat,
+        detail=", ".join(missing),
+    )
+    if isinstance(config, Event):
+        events.append(config)
+        config = config.state
+    if config != AlertState(CONFIG_HEALTH, since=now):  # keep no state for a config never wrong
+        states[CONFIG_HEALTH] = config
+
+    cleared: list[str] = []
+    reported = {reading.status: reading for reading in readings}
+    for name, state in prior.items():
+        if name in states or name == CONFIG_HEALTH:
+            continue
+        cleared.append(name)
+        if state.told_firing:
+            reason = _why_unchecked(reported.get(name))
+            events.append(Event(Notice.CLOSED, state, reported.get(name), state.since, reason))
+    return Decision(states, events, cleared)
+
+
+def _why_unchecked(reading: Reading | None) -> str:
+    # A status still reported and still thresholded keeps its state, so it never gets here.
+    if reading is None:
+        return "the report no longer carries this status"
+    return "THRESHOLDS no longer names this status"
 
 
 def decide_fetch_health(

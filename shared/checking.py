@@ -1,10 +1,15 @@
 """CheckThresholds' use case: judge one snapshot and tell people what changed.
 
 Gather (snapshot, the one before it, alert states) → decide (pure, `shared.alerting`) → apply
-(post one message, store the states). Processing the same queue message twice posts nothing
-new: the tenant's alert states record the newest snapshot whose check completed, and a snapshot
-that is not newer than that is skipped. A post that fails stores the states as not told and
-raises, so the host retries the message (and the next snapshot would post it anyway).
+(post one message, store the states). Each snapshot is checked once: the tenant's alert states
+record the newest snapshot whose check completed, and a snapshot that is not newer than that is
+skipped, so a redelivered message posts nothing new and an older snapshot checked after a newer
+one never moves the states backwards.
+
+States are written conditionally (ETags). When another check wrote first (Flex Consumption runs
+checks in parallel), this one re-reads the states and decides again. A post that fails stores
+the states as not told and raises, so the host retries the message (and the next snapshot
+would post it anyway).
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ from shared.alerting import Decision, decide_metrics
 from shared.bootstrap import App
 from shared.cards import coverage_message
 from shared.coverage import Reading, missing_statuses, readings
-from shared.errors import NotificationError
-from shared.snapshot import SnapshotKey
+from shared.errors import NotificationError, StateConflictError
+from shared.snapshot import Snapshot, SnapshotKey
 
 log = logging.getLogger(__name__)
+
+# Re-reading and re-deciding after a conflict; more than a handful means something is wrong.
+MAX_DECISIONS = 5
 
 
 @dataclass(frozen=True)
@@ -32,36 +40,56 @@ class CheckOutcome:
 def check_snapshot(app: App, message: str) -> CheckOutcome:
     key = SnapshotKey.from_message(message)
     snapshot = app.snapshots.get_snapshot(key)
-    states, checked = app.alerts.get_states(key.tenant_id)
-    thresholds = app.settings.thresholds
-    if checked is not None and checked.is_newer_or_same(key):
+    previous = app.snapshots.previous_snapshot(key)
+    current = readings(
+        snapshot.report, app.settings.thresholds, previous.report if previous else None
+    )
+    _log_readings(snapshot.report.total_users, current)
+    for attempt in range(1, MAX_DECISIONS + 1):
+        try:
+            return _decide_and_apply(app, snapshot, current)
+        except StateConflictError as exc:
+            if attempt == MAX_DECISIONS:
+                raise
+            log.info("%s; deciding again (attempt %d)", exc, attempt + 1)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _decide_and_apply(app: App, snapshot: Snapshot, current: list[Reading]) -> CheckOutcome:
+    key = snapshot.key
+    prior = app.alerts.get_states(key.tenant_id)
+    if prior.checked is not None and prior.checked.is_newer_or_same(key):
         log.info("snapshot %s was already checked (or a newer one was); nothing to do", key.row_key)
         return CheckOutcome(readings=[], decision=None, posted=False)
 
-    previous = app.snapshots.previous_snapshot(key)
-    current = readings(snapshot.report, thresholds, previous.report if previous else None)
-    _log_readings(snapshot.report.total_users, current)
-    for status in missing_statuses(snapshot.report, thresholds):
-        log.warning("THRESHOLDS names %r, which this report does not carry: not checked", status)
-
+    thresholds = app.settings.thresholds
+    missing = missing_statuses(snapshot.report, thresholds)
+    for status in missing:
+        log.error("THRESHOLDS names %r, which this report does not carry: not checked", status)
     now = snapshot.fetched_at  # the alert clock is the snapshot's: a replay decides the same
     decision = decide_metrics(
-        states,
+        prior.states,
         current,
         now=now,
         repeat=app.settings.alert_repeat,
         drop_points=app.settings.drop_alert_points,
         detail=key.row_key,
+        missing=missing,
     )
     if not decision.events:
-        app.alerts.save_states(key.tenant_id, decision.states, checked=key)
+        app.alerts.save_states(
+            key.tenant_id, prior, decision.states, cleared=decision.cleared, checked=key
+        )
         return CheckOutcome(readings=current, decision=decision, posted=False)
     try:
         app.notifier.post_message(coverage_message(snapshot, current, decision.events))
     except NotificationError:
-        app.alerts.save_states(key.tenant_id, decision.states, checked=None)
+        # Not told: the retry (or the next snapshot) posts it. Closed states are kept for that.
+        app.alerts.save_states(key.tenant_id, prior, decision.states, checked=None)
         raise
-    app.alerts.save_states(key.tenant_id, decision.delivered(now), checked=key)
+    app.alerts.save_states(
+        key.tenant_id, prior, decision.delivered(now), cleared=decision.cleared, checked=key
+    )
     return CheckOutcome(readings=current, decision=decision, posted=True)
 
 
@@ -69,14 +97,17 @@ def _log_readings(total: int, current: list[Reading]) -> None:
     if total == 0:
         log.warning("the report counts 0 users: coverage ratios are undefined, nothing is checked")
     for reading in current:
-        ratio = "undefined" if reading.ratio is None else f"{reading.ratio:.1%}"
-        threshold = "none" if reading.threshold is None else f"{reading.threshold:.1%}"
+        ratio = "undefined" if reading.ratio is None else f"{float(reading.ratio):.2%}"
+        threshold = "none" if reading.threshold is None else f"{float(reading.threshold):.2%}"
         log.info(
-            "%s: %s (%d of %d), threshold %s%s",
+            "%s: %s (%d of %d), threshold %s%s%s",
             reading.status,
             ratio,
             reading.count,
             reading.total,
             threshold,
             " BELOW" if reading.breached else "",
+            " (more than the total, which counts enabled users only)"
+            if reading.exceeds_total
+            else "",
         )

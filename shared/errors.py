@@ -6,7 +6,8 @@
     ├── GraphError                 Graph answered with an error, or could not be reached
     ├── ReportFormatError          Graph's answer is not a report we can trust (names the field)
     ├── StorageError               Table Storage failed or could not be reached
-    │   └── SnapshotNotFoundError  the queue named a snapshot that is not stored
+    │   ├── SnapshotNotFoundError  the queue named a snapshot that is not stored
+    │   └── StateConflictError     another check wrote the alert states first (re-read, re-decide)
     └── NotificationError          the Teams webhook refused the card, or could not be reached
 
 Messages are written for the admin reading the function's log: they say what failed and what
@@ -79,6 +80,10 @@ class StorageError(MonitorError):
 
 class SnapshotNotFoundError(StorageError):
     """The snapshot a queue message names does not exist."""
+
+
+class StateConflictError(StorageError):
+    """A conditional write found the alert states changed since they were read."""
 
 
 class NotificationError(MonitorError):

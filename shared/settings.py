@@ -2,6 +2,11 @@
 
 Every problem is collected and reported together, naming the setting, so a misconfigured app
 fails its first run with one readable error rather than one problem per deployment.
+
+Two problems are specific to Azure and would otherwise leave the monitor quiet: a Key Vault
+reference App Service could not resolve stays in the setting as its literal text
+(`@Microsoft.KeyVault(...)`), and an app running in Azure without TEAMS_WEBHOOK_URL would only
+log its alerts, where nobody reads them. Both are reported as what they are.
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from fractions import Fraction
 from typing import Any
 from urllib.parse import urlsplit
 
 from shared.coverage import parse_thresholds
 from shared.errors import ConfigurationError
+from shared.schedule import check_ncrontab
 
 DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com"
 DEFAULT_THRESHOLDS = "mfaRegistered=95%,capable=90%"
@@ -39,9 +46,16 @@ SETTING_NAMES = (
     "DROP_ALERT_POINTS",
     "SNAPSHOT_TABLE",
     "ALERT_TABLE",
+    "ALERTS_TO_LOG_ONLY",
 )
 
+# Set by App Service on every instance in Azure, never by Core Tools: the Functions host's own
+# test for "running in Azure".
+AZURE_INSTANCE_SETTING = "WEBSITE_INSTANCE_ID"
+KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
+
 _LOOPBACK_NAMES = {"localhost"}
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
 @dataclass(frozen=True)
@@ -84,23 +98,32 @@ class StorageSettings:
 class Settings:
     storage: StorageSettings
     graph_endpoint: str = DEFAULT_GRAPH_ENDPOINT
-    thresholds: Mapping[str, float] = field(
+    thresholds: Mapping[str, Fraction] = field(
         default_factory=lambda: parse_thresholds(DEFAULT_THRESHOLDS)
     )
     webhook: WebhookUrl | None = None
     azure_client_id: str | None = None
     alert_repeat: timedelta = timedelta(hours=DEFAULT_ALERT_REPEAT_HOURS)
-    drop_alert_points: float | None = None
+    drop_alert_points: Fraction | None = None
     snapshot_table: str = DEFAULT_SNAPSHOT_TABLE
     alert_table: str = DEFAULT_ALERT_TABLE
+    fetch_schedule: str | None = None  # read by the host; checked here so errors name it
+    alerts_to_log_only: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from `env`; raise ConfigurationError listing every problem."""
         problems: list[str] = []
 
+        unresolved: set[str] = set()
+
         def text(name: str) -> str | None:
             value = env.get(name, "").strip()
+            if value.startswith(KEY_VAULT_REFERENCE):
+                if name not in unresolved:
+                    unresolved.add(name)
+                    problems.append(_unresolved_reference(name, value))
+                return None
             return value or None
 
         def checked(name: str, parse: Callable[[str], Any], default: Any) -> Any:
@@ -119,6 +142,20 @@ class Settings:
         webhook = checked("TEAMS_WEBHOOK_URL", _webhook, None)
         repeat = checked("ALERT_REPEAT_HOURS", _hours, timedelta(hours=DEFAULT_ALERT_REPEAT_HOURS))
         drop_points = checked("DROP_ALERT_POINTS", _points, None)
+        schedule = checked("FETCH_SCHEDULE", check_ncrontab, None)
+        log_only = checked("ALERTS_TO_LOG_ONLY", _flag, False)
+        in_azure = text(AZURE_INSTANCE_SETTING) is not None
+        if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
+            problems.append(
+                "TEAMS_WEBHOOK_URL is not set, and in Azure alerts that are only logged reach "
+                "nobody: set it to the Teams Workflows webhook (infra/main.bicep keeps it in "
+                "Key Vault), or set ALERTS_TO_LOG_ONLY=true to log alerts on purpose"
+            )
+        if webhook is not None and log_only:
+            problems.append(
+                "ALERTS_TO_LOG_ONLY is true while TEAMS_WEBHOOK_URL is set: choose one (remove "
+                "ALERTS_TO_LOG_ONLY to post alerts to Teams)"
+            )
         tables = {
             name: checked(name, _table_name, default)
             for name, default in (
@@ -138,7 +175,20 @@ class Settings:
             drop_alert_points=drop_points,
             snapshot_table=tables["SNAPSHOT_TABLE"],
             alert_table=tables["ALERT_TABLE"],
+            fetch_schedule=schedule,
+            alerts_to_log_only=log_only,
         )
+
+
+def _unresolved_reference(name: str, value: str) -> str:
+    # The reference names a vault and a secret, never the secret's value: safe to quote.
+    return (
+        f"{name} holds a Key Vault reference that App Service could not resolve "
+        f"({value[:200]}): give the app's managed identity the Key Vault Secrets User role on "
+        "that vault, check that the secret exists and the vault lets the app in, then restart "
+        "the app. The portal shows the reason under the function app's Settings > Environment "
+        f"variables > {name} (Key vault reference status)"
+    )
 
 
 def _storage(text: Callable[[str], str | None], problems: list[str]) -> StorageSettings | None:
@@ -217,11 +267,23 @@ def _hours(raw: str) -> timedelta:
     return hours
 
 
-def _points(raw: str) -> float:
-    value = _number(raw)
+def _points(raw: str) -> Fraction:
+    approximate = _number(raw)
+    try:
+        value = Fraction(raw)  # exact: "0.1" is 1/10, so a fall of exactly 0.1 points counts
+    except ValueError:  # spellings float() reads and Fraction() does not, such as "1_0"
+        value = Fraction(approximate)
     if not 0 < value <= 100:
         raise ValueError(f"must be percentage points between 0 and 100, got {raw!r}")
     return value
+
+
+def _flag(raw: str) -> bool:
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ValueError(f"{raw!r} is not true or false")
 
 
 def _table_name(raw: str) -> str:

@@ -2,14 +2,19 @@
 
 Snapshots are keyed so that the newest is one cheap query away: PartitionKey is the tenant id
 and RowKey starts with a reversed timestamp, so Table Storage's ascending RowKey order lists the
-newest first. The timestamp is the fetch's hour: a host retry of the same scheduled run (or a
-second fetch within the hour) overwrites that hour's snapshot instead of adding another, which
-is what makes the write idempotent.
+newest first. Every fetch gets its own key (the fetch time to the microsecond, plus a random
+fetch id), never a coarser one: two fetches within the same hour are two snapshots, each
+checked once. Idempotence comes from the key travelling in the queue message: a redelivered
+message names the same snapshot, which the check then finds already done.
+
+The reversed microseconds begin with the same ten digits as the reversed seconds of the older,
+hourly keys, so snapshots stored by earlier versions still sort in time order among new ones.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -18,8 +23,8 @@ from shared.report import Report
 
 SOURCE_API = "beta/reports/getCredentialUserRegistrationCount"
 
-# Ten digits of seconds cover fetch times until the year 2286.
-_LAST_SECOND = 9_999_999_999
+# Ten digits of seconds (sixteen of microseconds) cover fetch times until the year 2286.
+_LAST_MICROSECOND = 9_999_999_999_999_999
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class SnapshotKey:
             ) from exc
 
     def is_newer_or_same(self, other: SnapshotKey) -> bool:
-        """Whether this key's snapshot was fetched in the same hour as `other`'s, or later."""
+        """Whether this key is `other`'s, or names a snapshot fetched after it."""
         return self.row_key <= other.row_key  # reversed timestamps: smaller is newer
 
 
@@ -54,7 +59,11 @@ class Snapshot:
     source: str = SOURCE_API
 
 
-def snapshot_key(tenant_id: str, fetched_at: datetime) -> SnapshotKey:
-    hour = fetched_at.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    reversed_seconds = _LAST_SECOND - int(hour.timestamp())
-    return SnapshotKey(tenant_id, f"{reversed_seconds:010d}-{hour:%Y-%m-%dT%HZ}")
+def snapshot_key(tenant_id: str, fetched_at: datetime, fetch_id: str | None = None) -> SnapshotKey:
+    """A key for one fetch: newest first, readable, and unique even within a microsecond."""
+    when = fetched_at.astimezone(timezone.utc)
+    micros = int(when.replace(microsecond=0).timestamp()) * 1_000_000 + when.microsecond
+    fetch_id = fetch_id or uuid.uuid4().hex[:12]
+    return SnapshotKey(
+        tenant_id, f"{_LAST_MICROSECOND - micros:016d}-{when:%Y-%m-%dT%H:%M:%S.%fZ}-{fetch_id}"
+    )

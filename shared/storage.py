@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
+from azure.core import MatchConditions
 from azure.core.exceptions import (
     AzureError,
     ClientAuthenticationError,
@@ -22,10 +24,16 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
     ServiceRequestError,
 )
-from azure.data.tables import EdmType, EntityProperty, TableClient, TableServiceClient, UpdateMode
+from azure.data.tables import (
+    EdmType,
+    EntityProperty,
+    TableClient,
+    TableServiceClient,
+    UpdateMode,
+)
 
 from shared.alerting import FETCH_HEALTH, AlertState
-from shared.errors import SnapshotNotFoundError, StorageError
+from shared.errors import SnapshotNotFoundError, StateConflictError, StorageError
 from shared.report import Report
 from shared.snapshot import Snapshot, SnapshotKey
 
@@ -34,27 +42,50 @@ log = logging.getLogger(__name__)
 COUNT_PREFIX = "Count_"
 _MONITOR_PARTITION = "monitor"  # the fetch-health state: no tenant is known when a fetch fails
 _CHECKED_ROW = "_checked"  # marks the newest snapshot a tenant's check has completed
+# What Table Storage answers when a conditional write finds the entity changed, already there,
+# or gone: someone else wrote first.
+_CONFLICT_STATUSES = (404, 409, 412)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TenantStates:
+    """A tenant's alert states as read, with the versions (ETags) a conditional write needs."""
+
+    states: dict[str, AlertState]
+    checked: SnapshotKey | None  # the newest snapshot whose check completed
+    versions: dict[str, str] = field(default_factory=dict, repr=False)  # RowKey -> ETag
 
 
 class Tables:
-    """Creates each table on first use (once per worker), then hands out its client."""
+    """Hands out table clients; a table is created on first need, when a write finds it missing
+    (not on every invocation: one request fewer per run, every run)."""
 
     def __init__(self, service: TableServiceClient, *, described: str) -> None:
         self._service = service
         self._described = described
-        self._ready: dict[str, TableClient] = {}
         self._lock = threading.Lock()
 
     def get(self, name: str) -> TableClient:
-        with self._lock:
-            if name not in self._ready:
-                with self.failures(f"create table {name}"):
-                    try:
-                        self._service.create_table(name)
-                    except ResourceExistsError:
-                        pass  # the usual case after the first run
-                self._ready[name] = self._service.get_table_client(name)
-            return self._ready[name]
+        return self._service.get_table_client(name)
+
+    def write(self, name: str, doing: str, operation: Callable[[TableClient], T]) -> T:
+        """Run `operation` on table `name`, creating the table once if it does not exist yet."""
+        table = self.get(name)
+        with self.failures(doing):
+            try:
+                return operation(table)
+            except HttpResponseError as exc:
+                if not _table_missing(exc):
+                    raise
+            with self._lock:
+                try:
+                    self._service.create_table(name)
+                    log.info("created table %s at %s", name, self._described)
+                except ResourceExistsError:
+                    pass  # another instance created it in the meantime
+            return operation(table)
 
     @contextmanager
     def failures(self, doing: str) -> Iterator[None]:
@@ -62,7 +93,7 @@ class Tables:
         try:
             yield
         except ResourceNotFoundError:
-            raise
+            raise  # the caller's business: "not there" is often an answer, not a failure
         except ClientAuthenticationError as exc:
             raise StorageError(
                 f"Table Storage refused to {doing} at {self._described}: not authorized "
@@ -93,16 +124,19 @@ class SnapshotStore:
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
         """Upsert: storing the same fetch twice leaves one snapshot."""
-        table = self._tables.get(self._name)
-        with self._tables.failures(f"save a snapshot in {self._name}"):
-            table.upsert_entity(_snapshot_entity(snapshot), mode=UpdateMode.REPLACE)
+        entity = _snapshot_entity(snapshot)
+        self._tables.write(
+            self._name,
+            f"save a snapshot in {self._name}",
+            lambda table: table.upsert_entity(entity, mode=UpdateMode.REPLACE),
+        )
 
     def get_snapshot(self, key: SnapshotKey) -> Snapshot:
         table = self._tables.get(self._name)
         try:
             with self._tables.failures(f"read a snapshot from {self._name}"):
                 entity = table.get_entity(key.tenant_id, key.row_key)
-        except ResourceNotFoundError as exc:
+        except ResourceNotFoundError as exc:  # no such entity, or no such table yet
             raise SnapshotNotFoundError(
                 f"snapshot {key.tenant_id}/{key.row_key} is not in table {self._name}"
             ) from exc
@@ -122,53 +156,107 @@ class SnapshotStore:
 
 
 class AlertStore:
+    """Alert states, written conditionally: a write based on a stale read fails with
+    StateConflictError instead of overwriting what another instance wrote meanwhile."""
+
     def __init__(self, tables: Tables, table_name: str) -> None:
         self._tables = tables
         self._name = table_name
 
-    def get_states(self, tenant_id: str) -> tuple[dict[str, AlertState], SnapshotKey | None]:
+    def get_states(self, tenant_id: str) -> TenantStates:
         """The tenant's metric states, and the newest snapshot whose check completed."""
         table = self._tables.get(self._name)
         states: dict[str, AlertState] = {}
+        versions: dict[str, str] = {}
         checked: SnapshotKey | None = None
-        with self._tables.failures(f"read alert states from {self._name}"):
-            for entity in table.query_entities("PartitionKey eq @pk", parameters={"pk": tenant_id}):
-                if entity["RowKey"] == _CHECKED_ROW:
-                    checked = SnapshotKey(tenant_id, entity["SnapshotRowKey"])
-                else:
-                    states[entity["RowKey"]] = _state_from(entity)
-        return states, checked
+        try:
+            with self._tables.failures(f"read alert states from {self._name}"):
+                entities = list(
+                    table.query_entities("PartitionKey eq @pk", parameters={"pk": tenant_id})
+                )
+        except ResourceNotFoundError:  # the table is created by the first write
+            entities = []
+        for entity in entities:
+            versions[entity["RowKey"]] = str(entity.metadata["etag"])
+            if entity["RowKey"] == _CHECKED_ROW:
+                checked = SnapshotKey(tenant_id, entity["SnapshotRowKey"])
+            else:
+                states[entity["RowKey"]] = _state_from(entity)
+        return TenantStates(states, checked, versions)
 
     def save_states(
-        self, tenant_id: str, states: dict[str, AlertState], *, checked: SnapshotKey | None
+        self,
+        tenant_id: str,
+        prior: TenantStates,
+        states: dict[str, AlertState],
+        *,
+        cleared: list[str] | None = None,
+        checked: SnapshotKey | None,
     ) -> None:
-        """Store the states, and mark `checked` done, in one transaction (all or nothing)."""
+        """Store changed states, delete `cleared` ones and mark `checked` done, in one
+        transaction that succeeds only if nothing read in `prior` changed meanwhile."""
         operations: list[Any] = [
-            ("upsert", _state_entity(tenant_id, state), {"mode": UpdateMode.REPLACE})
-            for state in states.values()
+            _conditional(_state_entity(tenant_id, state), prior.versions.get(name))
+            for name, state in states.items()
+            if state != prior.states.get(name) or name not in prior.versions
         ]
-        if checked is not None:
-            marker = {"PartitionKey": tenant_id, "RowKey": _CHECKED_ROW}
-            marker["SnapshotRowKey"] = checked.row_key
-            operations.append(("upsert", marker, {"mode": UpdateMode.REPLACE}))
+        operations += [
+            ("delete", {"PartitionKey": tenant_id, "RowKey": name}, _if_match(prior.versions[name]))
+            for name in cleared or []
+            if name in prior.versions
+        ]
+        # The marker is rewritten on every save, conditionally: it serializes a tenant's checks.
+        marker = checked or prior.checked
+        if marker is not None:
+            entity = {"PartitionKey": tenant_id, "RowKey": _CHECKED_ROW}
+            entity["SnapshotRowKey"] = marker.row_key
+            operations.append(_conditional(entity, prior.versions.get(_CHECKED_ROW)))
         if not operations:
             return
-        table = self._tables.get(self._name)
-        with self._tables.failures(f"save alert states in {self._name}"):
-            table.submit_transaction(operations)
+
+        def submit(table: TableClient) -> None:
+            try:
+                table.submit_transaction(operations)
+            except HttpResponseError as exc:
+                if exc.status_code in _CONFLICT_STATUSES and not _table_missing(exc):
+                    raise StateConflictError(
+                        f"the alert states of tenant {tenant_id} changed while this check ran "
+                        f"(HTTP {exc.status_code} {getattr(exc, 'error_code', None)})"
+                    ) from exc
+                raise
+
+        self._tables.write(self._name, f"save alert states in {self._name}", submit)
 
     def get_fetch_health(self) -> AlertState | None:
         table = self._tables.get(self._name)
         try:
             with self._tables.failures(f"read the fetch health from {self._name}"):
                 return _state_from(table.get_entity(_MONITOR_PARTITION, FETCH_HEALTH))
-        except ResourceNotFoundError:
+        except ResourceNotFoundError:  # never stored yet (or no table yet)
             return None
 
     def save_fetch_health(self, state: AlertState) -> None:
-        table = self._tables.get(self._name)
-        with self._tables.failures(f"save the fetch health in {self._name}"):
-            table.upsert_entity(_state_entity(_MONITOR_PARTITION, state), mode=UpdateMode.REPLACE)
+        entity = _state_entity(_MONITOR_PARTITION, state)
+        self._tables.write(
+            self._name,
+            f"save the fetch health in {self._name}",
+            lambda table: table.upsert_entity(entity, mode=UpdateMode.REPLACE),
+        )
+
+
+def _conditional(entity: dict[str, Any], etag: str | None) -> tuple[Any, ...]:
+    """Replace the entity only if unchanged since read; insert it only if it is still absent."""
+    if etag is None:
+        return ("create", entity)
+    return ("update", entity, {"mode": UpdateMode.REPLACE, **_if_match(etag)})
+
+
+def _if_match(etag: str) -> dict[str, Any]:
+    return {"etag": etag, "match_condition": MatchConditions.IfNotModified}
+
+
+def _table_missing(exc: HttpResponseError) -> bool:
+    return exc.status_code == 404 and getattr(exc, "error_code", None) == "TableNotFound"
 
 
 def _snapshot_entity(snapshot: Snapshot) -> dict[str, Any]:

@@ -27,6 +27,15 @@ from shared.settings import WebhookUrl
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# What a Workflows webhook answers once its flow is deleted or turned off (or its URL was
+# regenerated): no retry helps, and every later alert would fail the same way.
+FLOW_GONE_STATUSES = frozenset({403, 404, 410})
+FLOW_GONE_ADVICE = (
+    "the Teams Workflows flow behind TEAMS_WEBHOOK_URL is gone or turned off (HTTP {status}): "
+    "no alert can reach Teams until it is fixed. Turn the flow on again, or create a new "
+    "'Post to a channel when a webhook request is received' workflow and put its URL in "
+    "TEAMS_WEBHOOK_URL (with infra/main.bicep: the Key Vault secret teams-webhook-url)"
+)
 
 
 class Notifier(Protocol):
@@ -84,6 +93,12 @@ class TeamsWebhook:
                 f"the Teams webhook {self._url.redacted} answered 200 with an error "
                 f"(a legacy connector's way): {response.text[:300]!r}",
                 status=status,
+            )
+        if status in FLOW_GONE_STATUSES:
+            advice = FLOW_GONE_ADVICE.format(status=status)
+            log.error("%s", advice)
+            raise NotificationError(
+                f"the Teams webhook {self._url.redacted} refused the card: {advice}", status=status
             )
         if not 200 <= status < 300:
             raise NotificationError(

@@ -94,6 +94,8 @@ class FunctionsHost:
                 kwargs[binding["name"]] = self._trigger(name, binding, trigger_value)
             else:
                 outs[binding["name"]] = kwargs[binding["name"]] = _Out()
+        if "context" in inspect.signature(entry).parameters:
+            kwargs["context"] = None  # no retry context: every run is its own last try
         result = entry(**kwargs)
         outputs = {binding_name: out.get() for binding_name, out in outs.items()}
         if any(b["name"] == "$return" for b in bindings):

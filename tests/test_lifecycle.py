@@ -12,6 +12,7 @@ from tests.conftest import CycleHarness
 
 
 def serve(cycle: CycleHarness, mfa: int, total: int = 1000, **others: int) -> None:
+    others.setdefault("capable", total)  # the default THRESHOLDS name it: keep it healthy
     cycle.graph.report_body = json.dumps(report(total, {"mfaRegistered": mfa, **others})).encode()
 
 

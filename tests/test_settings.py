@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -26,7 +27,10 @@ def test_defaults_need_only_storage() -> None:
     settings = Settings.from_env(AZURITE)
 
     assert settings.graph_endpoint == "https://graph.microsoft.com"
-    assert dict(settings.thresholds) == {"mfaRegistered": 0.95, "capable": 0.90}
+    assert dict(settings.thresholds) == {
+        "mfaRegistered": Fraction(95, 100),
+        "capable": Fraction(9, 10),
+    }
     assert settings.webhook is None
     assert settings.alert_repeat == timedelta(hours=24)
     assert settings.drop_alert_points is None
@@ -237,7 +241,7 @@ def test_the_client_id_is_passed_through_trimmed() -> None:
 def test_thresholds_given_replace_the_defaults() -> None:
     settings = Settings.from_env({**AZURITE, "THRESHOLDS": "registered=80%"})
 
-    assert dict(settings.thresholds) == {"registered": 0.8}
+    assert dict(settings.thresholds) == {"registered": Fraction(8, 10)}
 
 
 @pytest.mark.parametrize(
