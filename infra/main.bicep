@@ -3,8 +3,10 @@
 // Creates: a Linux Function App for Python (Flex Consumption by default, or Consumption) with a
 // managed identity; a storage account used only through that identity (shared keys off); a Key
 // Vault holding the Teams webhook; Application Insights on a Log Analytics workspace; the app
-// settings the code reads; and the outer dead man's switch, an alert when FetchReport has not
-// succeeded for 26 hours, sent to the action group you name.
+// settings the code reads; and the outer watch, sent to the action group you name: an alert
+// when FetchReport, or CheckThresholds, has not succeeded for 26 hours, and one when a check
+// fails for good (its message reaches the poison queue). That channel still works when Teams
+// does not.
 //
 // Not created here: Microsoft Graph's Reports.Read.All for the identity (an Entra app role, not
 // an Azure role): run infra/grant-reports-read-all.sh with the principalId output afterwards.
@@ -45,9 +47,12 @@ param alertRepeatHours string = '24'
 @description('DROP_ALERT_POINTS: announce a fall of this many points; empty turns it off.')
 param dropAlertPoints string = ''
 
-@description('The Teams Workflows webhook URL. A secret: stored in Key Vault, never output. Pass it on every deployment: empty sets TEAMS_WEBHOOK_URL to empty, and alerts are only logged.')
+@description('The Teams Workflows webhook URL. A secret: stored in Key Vault, never output. Empty keeps the secret already in Key Vault (a redeploy without it changes nothing); on a first deployment without it the app reports the unresolved Key Vault reference until you add the secret.')
 @secure()
 param teamsWebhookUrl string = ''
+
+@description('ALERTS_TO_LOG_ONLY: true to log alerts instead of posting them to Teams (then no webhook is used). Without it, the app refuses to run in Azure with no webhook.')
+param alertsToLogOnly bool = false
 
 @description('The resource id of the action group that the "no successful FetchReport in 26 hours" alert notifies.')
 param actionGroupResourceId string
@@ -183,38 +188,73 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
-// The outer dead man's switch: a stopped or broken app cannot report itself.
-resource deadMansSwitch 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
-  name: '${appName}-no-successful-fetch'
-  location: location
-  kind: 'LogAlert'
-  properties: {
+// The outer watch: a stopped or broken app cannot report itself, and a dead webhook cannot
+// carry its own alert. Every hour; the "no success" queries look back 26 hours (a daily run plus
+// two hours of slack for retries and late data) inside a 2-day window, the longest a log alert
+// allows. `summarize` without `by` always returns one row, so "no runs at all" counts as 0.
+var outerAlerts = [
+  {
+    key: 'no-successful-fetch'
     displayName: 'Entra registration monitor: no successful FetchReport in 26 hours'
-    description: 'FetchReport has not succeeded for 26 hours: coverage is not being watched. Check the Function App and its logs.'
-    severity: 1
-    enabled: true
-    scopes: [insights.id]
-    // Every hour, over the last 2 days (the longest window a log alert allows); the query itself
-    // narrows that to 26 hours: a daily run plus two hours of slack for retries and late data.
-    evaluationFrequency: 'PT1H'
+    description: 'FetchReport has not succeeded for 26 hours: coverage is not being fetched. Check the Function App and its logs.'
+    query: 'requests | where timestamp > ago(26h) | where name == "FetchReport" and success == true | summarize successes = count()'
+    measure: 'successes'
+    operator: 'LessThan'
+    threshold: 1
     windowSize: 'P2D'
-    criteria: {
-      allOf: [
-        {
-          // summarize without `by` always returns one row, so "no runs at all" counts as 0.
-          query: 'requests | where timestamp > ago(26h) | where name == "FetchReport" and success == true | summarize successes = count()'
-          timeAggregation: 'Total'
-          metricMeasureColumn: 'successes'
-          operator: 'LessThan'
-          threshold: 1
-          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
-        }
-      ]
-    }
-    autoMitigate: true
-    actions: { actionGroups: [actionGroupResourceId] }
   }
-}
+  {
+    key: 'no-successful-check'
+    displayName: 'Entra registration monitor: no successful CheckThresholds in 26 hours'
+    description: 'CheckThresholds has not succeeded for 26 hours: coverage is not being checked or alerts cannot reach Teams. Check the Function App logs and the Teams workflow.'
+    query: 'requests | where timestamp > ago(26h) | where name == "CheckThresholds" and success == true | summarize successes = count()'
+    measure: 'successes'
+    operator: 'LessThan'
+    threshold: 1
+    windowSize: 'P2D'
+  }
+  {
+    key: 'poison-check'
+    displayName: 'Entra registration monitor: a check failed for good (poison queue)'
+    description: 'A CheckThresholds message failed every retry and moved to snapshots-to-check-poison: an alert may not have reached Teams. Check the logs (a dead Teams workflow is logged as such).'
+    query: 'traces | where timestamp > ago(2h) | where message has "snapshots-to-check-poison" | summarize poisoned = count()'
+    measure: 'poisoned'
+    operator: 'GreaterThan'
+    threshold: 0
+    windowSize: 'PT2H'
+  }
+]
+
+resource outerAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
+  for alert in outerAlerts: {
+    name: '${appName}-${alert.key}'
+    location: location
+    kind: 'LogAlert'
+    properties: {
+      displayName: alert.displayName
+      description: alert.description
+      severity: 1
+      enabled: true
+      scopes: [insights.id]
+      evaluationFrequency: 'PT1H'
+      windowSize: alert.windowSize
+      criteria: {
+        allOf: [
+          {
+            query: alert.query
+            timeAggregation: 'Total'
+            metricMeasureColumn: alert.measure
+            operator: alert.operator
+            threshold: alert.threshold
+            failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+          }
+        ]
+      }
+      autoMitigate: true
+      actions: { actionGroups: [actionGroupResourceId] }
+    }
+  }
+]
 
 // ---- The Function App ---------------------------------------------------------------------
 
@@ -254,9 +294,11 @@ var commonSettings = [
   { name: 'GRAPH_ENDPOINT', value: graphEndpoint }
   { name: 'ALERT_REPEAT_HOURS', value: alertRepeatHours }
   { name: 'DROP_ALERT_POINTS', value: dropAlertPoints }
+  { name: 'ALERTS_TO_LOG_ONLY', value: string(alertsToLogOnly) }
   {
+    // Always the reference, never blanked: a redeploy that omits the webhook keeps the secret.
     name: 'TEAMS_WEBHOOK_URL'
-    value: empty(teamsWebhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${webhookSecretName})'
+    value: alertsToLogOnly ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${webhookSecretName})'
   }
 ]
 var appSettings = concat(commonSettings, identitySettings, consumptionSettings)

@@ -331,22 +331,42 @@ def test_no_output_carries_a_secret() -> None:
         ), line
 
 
-def test_the_dead_mans_switch_fires_without_a_successful_fetch_in_26_hours() -> None:
-    rules = resource_blocks(BICEP, "Microsoft.Insights/scheduledQueryRules")
+def outer_alerts() -> dict[str, str]:
+    """The `outerAlerts` entries of the template, by key."""
+    array = BICEP[BICEP.index("var outerAlerts = [") : BICEP.index("resource outerAlert ")]
+    return {group(r"key: '([\w-]+)'", entry): entry for entry in array.split("  {\n")[1:]}
 
-    assert len(rules) == 1
+
+def test_the_outer_watch_fires_without_a_successful_fetch_or_check_in_26_hours() -> None:
+    rules = resource_blocks(BICEP, "Microsoft.Insights/scheduledQueryRules")
+    alerts = outer_alerts()
+
+    assert len(rules) == 1 and "for alert in outerAlerts" in next(iter(rules.values()))
     rule = next(iter(rules.values()))
-    query = group(r"query: '(.*)'", rule)
-    assert "ago(26h)" in query
-    assert re.search(r"name == \"FetchReport\" and success == true", query)
-    assert re.search(r"summarize (\w+) = count\(\)$", query)  # one row even with no runs
-    window = hours(group(r"windowSize: '(\w+)'", rule))
-    every = hours(group(r"evaluationFrequency: '(\w+)'", rule))
-    assert 26 <= window <= 48  # the query's 26 hours fit in the window; 2 days is the limit
-    assert every <= 1
-    assert "operator: 'LessThan'" in rule and "threshold: 1\n" in rule
+    for key, function in (
+        ("no-successful-fetch", "FetchReport"),
+        ("no-successful-check", "CheckThresholds"),
+    ):
+        entry = alerts[key]
+        query = group(r"query: '(.*)'", entry)
+        assert "ago(26h)" in query
+        assert re.search(rf"name == \"{function}\" and success == true", query)
+        assert re.search(r"summarize (\w+) = count\(\)$", query)  # one row even with no runs
+        assert 26 <= hours(group(r"windowSize: '(\w+)'", entry)) <= 48  # 2 days is the limit
+        assert "operator: 'LessThan'" in entry and "threshold: 1\n" in entry
+    assert hours(group(r"evaluationFrequency: '(\w+)'", rule)) <= 1
     assert "scopes: [insights.id]" in rule
     assert "actions: { actionGroups: [actionGroupResourceId] }" in rule
+
+
+def test_the_outer_watch_fires_when_a_check_reaches_the_poison_queue() -> None:
+    entry = outer_alerts()["poison-check"]
+    query = group(r"query: '(.*)'", entry)
+    trigger = json.loads((ROOT / "CheckThresholds" / "function.json").read_text())["bindings"][0]
+
+    assert f'has "{trigger["queueName"]}-poison"' in query
+    assert hours(group(r"windowSize: '(\w+)'", entry)) >= 1
+    assert "operator: 'GreaterThan'" in entry and "threshold: 0\n" in entry
 
 
 def test_the_example_parameters_are_placeholders_without_the_webhook() -> None:
