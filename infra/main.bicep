@@ -26,8 +26,9 @@ param location string = resourceGroup().location
 @allowed(['FlexConsumption', 'Consumption'])
 param hostingPlan string = 'FlexConsumption'
 
-@allowed(['3.10', '3.11', '3.12'])
-param pythonVersion string = '3.11'
+@description('Python on Azure Functions. Default: 3.13 on Flex Consumption; 3.12 on Consumption, whose Linux plan gets no new language versions (3.13 is not offered there).')
+@allowed(['3.11', '3.12', '3.13'])
+param pythonVersion string = hostingPlan == 'FlexConsumption' ? '3.13' : '3.12'
 
 @description('Optional: the resource id of a user-assigned identity to use instead of a system-assigned one.')
 param userAssignedIdentityResourceId string = ''

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,7 +24,7 @@ from shared.bootstrap import App, use_app
 from shared.retry import RetryPolicy
 from shared.settings import SETTING_NAMES, Settings
 from standins.azurite import Azurite
-from standins.functions_host import Cycle, FunctionsHost
+from standins.functions_host import Cycle, FunctionsHost, InvocationFailed
 from standins.graph import GraphStandIn
 from standins.managed_identity import ManagedIdentityStandIn
 from standins.teams import TeamsStandIn
@@ -62,6 +63,17 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+@contextmanager
+def fails_with(
+    error: type[BaseException], match: str | None = None
+) -> Iterator[pytest.ExceptionInfo[InvocationFailed]]:
+    """Expect a function to fail with `error`, as the worker reports it to the host: an
+    InvocationFailed whose `message` is `<type name>: <text>` (`match` searches it)."""
+    with pytest.raises(InvocationFailed, match=match) as failure:
+        yield failure
+    assert failure.value.exception_type == error.__name__, failure.value.message
+
+
 @dataclass
 class CycleHarness:
     azurite: Azurite
@@ -74,7 +86,8 @@ class CycleHarness:
     app: App | None = None
 
     def __post_init__(self) -> None:
-        self.host = FunctionsHost(os.environ)
+        # The host's retry delays go through the test clock: recorded in clock.sleeps, not waited.
+        self.host = FunctionsHost(os.environ, sleep=self.clock.sleep, now=self.clock)
 
     def configure(self, **settings: str | None) -> App:
         """Set app settings (None removes one) and install a fresh App built from them."""
@@ -100,8 +113,15 @@ class CycleHarness:
         return self.configure(TEAMS_WEBHOOK_URL=self.teams.webhook_url)
 
     def run(self) -> Cycle:
-        """One scheduled run: FetchReport, then CheckThresholds for the message it queued."""
+        """One scheduled occurrence: FetchReport, retried as its function.json says when it
+        fails (then InvocationFailed is raised after the last attempt), then CheckThresholds for
+        the message it queued, redelivered up to maxDequeueCount."""
         return self.host.run_timer("FetchReport")
+
+    def run_once(self) -> Cycle:
+        """Like `run`, but FetchReport is invoked once, with a first attempt's retry context:
+        for tests that count what one invocation does."""
+        return self.host.run_timer("FetchReport", retries=False)
 
     def table(self, setting: str) -> list[dict[str, Any]]:
         """Every entity of the table the app setting `setting` names, read directly."""

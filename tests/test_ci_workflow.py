@@ -140,20 +140,28 @@ def test_the_workflow_parses_and_runs_on_every_push_and_pull_request() -> None:
     assert set(WORKFLOW["jobs"]) >= {"test", "deploy"}
 
 
-def test_the_test_job_runs_the_ci_script_with_python_3_11_and_node_20() -> None:
+def test_the_test_job_runs_the_ci_script_on_python_3_11_to_3_13_and_node_20() -> None:
     job = WORKFLOW["jobs"]["test"]
     python = steps_using(job, "actions/setup-python")
     node = steps_using(job, "actions/setup-node")
     versions = job.get("strategy", {}).get("matrix", {}).get("python-version", [])
-    python_version = str(python[0]["with"]["python-version"]) if python else ""
+    (run,) = [step for step in job["steps"] if "run" in step]
 
     assert job["runs-on"] == "ubuntu-latest"
     assert python and node and steps_using(job, "actions/checkout")
-    assert python_version == "3.11" or (
-        python_version == "${{ matrix.python-version }}" and "3.11" in versions
-    )
+    # Every version Azure Functions runs that the app supports; 3.10 is end of life.
+    assert [str(v) for v in versions] == ["3.11", "3.12", "3.13"]
+    assert str(python[0]["with"]["python-version"]) == "${{ matrix.python-version }}"
     assert str(node[0]["with"]["node-version"]) == "20"
-    assert [step.get("run") for step in job["steps"] if "run" in step] == ["bash .ci/run"]
+    assert run["run"] == "bash .ci/run"
+    # .ci/run tests on 3.13 and 3.11 by default; a matrix job has only its own interpreter.
+    assert run["env"]["CI_PYTHONS"] == "python${{ matrix.python-version }}"
+
+
+def test_ci_tests_on_the_newest_and_the_oldest_supported_python_by_default() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+
+    assert "CI_PYTHONS:-python3.13 python3.11" in ci
 
 
 def test_deploy_runs_only_for_tags_v_after_the_tests_in_the_production_environment() -> None:
@@ -251,6 +259,13 @@ def test_flex_consumption_gets_no_worker_runtime_settings_and_a_python_runtime()
     assert re.search(rf"\bisFlex \? \[\] : {runtime_vars[0]}\b", BICEP)
     assert re.search(r"linuxFxVersion: isFlex \? null : 'Python\|\$\{pythonVersion\}'", BICEP)
     assert re.search(r"runtime: \{ name: 'python', version: pythonVersion \}", BICEP)
+    # Python 3.13 wherever the plan offers it: Flex Consumption; Linux Consumption stops at 3.12.
+    assert re.search(
+        r"@allowed\(\['3\.11', '3\.12', '3\.13'\]\)\nparam pythonVersion string", BICEP
+    )
+    assert (
+        "param pythonVersion string = hostingPlan == 'FlexConsumption' ? '3.13' : '3.12'" in BICEP
+    )
     assert re.search(r"functionAppConfig: isFlex \? \w+ : null", BICEP)
     assert "{ name: 'FC1', tier: 'FlexConsumption' }" in BICEP
     assert "{ name: 'Y1', tier: 'Dynamic' }" in BICEP

@@ -29,7 +29,7 @@ def test_readme_opens_with_the_local_cycle_and_the_test_commands() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^scripts/test\b", ci, re.M)
+    assert re.search(r"^\s*(PYTHON=\S+ )?scripts/test\b", ci, re.M)
 
 
 def test_the_local_cycle_fetches_stores_checks_and_prints_the_alert() -> None:

@@ -69,7 +69,7 @@ def test_full_cycles_with_every_logger_at_debug_leak_no_secret(
     cycle.clock.advance(days=1)
     cycle.graph.script.then(graph_error(401, "InvalidAuthenticationToken", "expired"))
     with pytest.raises(Exception) as failure:
-        cycle.run()
+        cycle.run_once()
     errors.append(str(failure.value))
 
     logged = everything_logged.getvalue()
