@@ -18,5 +18,5 @@ from shared.fetching import Attempt, fetch_and_store
 def main(timer: func.TimerRequest, check: func.Out[str], context: func.Context) -> None:
     if timer.past_due:
         logging.getLogger(__name__).info("FetchReport is running late (past due)")
-    attempt = Attempt.from_retry_context(getattr(context, "retry_context", None))
+    attempt = Attempt.from_retry_context(context.retry_context)
     check.set(fetch_and_store(get_app(), attempt))

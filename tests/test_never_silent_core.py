@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
+from types import SimpleNamespace
 
 import pytest
 
 from shared.alerting import CONFIG_HEALTH, AlertState, Notice, decide_metrics
 from shared.cards import coverage_message
 from shared.coverage import parse_thresholds, readings
+from shared.fetching import Attempt
 from shared.report import Report
 from shared.schedule import check_ncrontab
 from shared.snapshot import Snapshot, snapshot_key
@@ -255,6 +257,23 @@ def test_a_drop_of_exactly_the_configured_points_is_announced() -> None:
     )
 
     assert [e.notice for e in decision.events] == [Notice.DROP]
+
+
+# 7. Only the host's last try announces a fetch failure
+
+
+@pytest.mark.parametrize(
+    ("retry_context", "final"),
+    [
+        (None, True),  # no retry context: the run is its own last try
+        (SimpleNamespace(retry_count=0, max_retry_count=2), False),
+        (SimpleNamespace(retry_count=1, max_retry_count=2), False),
+        (SimpleNamespace(retry_count=2, max_retry_count=2), True),
+        (SimpleNamespace(retry_count=0, max_retry_count=0), True),
+    ],
+)
+def test_only_the_last_try_counts_as_a_final_failure(retry_context: object, final: bool) -> None:
+    assert Attempt.from_retry_context(retry_context).final is final
 
 
 # 10. FETCH_SCHEDULE
