@@ -110,6 +110,7 @@ def coverage_message(
         severity = "warning"
     else:
         severity = "good"
+    told = {event.reading.status for event in events if event.reading is not None}
     first = events[0]
     more = f" (+{len(events) - 1} more)" if len(events) > 1 else ""
     report_id = (snapshot.report.report_id or "")[:MAX_REPORT_ID_CHARS]
@@ -117,8 +118,11 @@ def coverage_message(
         title=_event_title(first) + more,
         severity=severity,
         lines=lines,
-        # Metrics below their threshold first: the reason for the card leads the table.
-        rows=[_row(r) for r in sorted(readings, key=lambda r: not r.breached)],
+        # The reason for the card leads the table: metrics with a notice, then those below their
+        # threshold, then the rest in their usual order.
+        rows=[
+            _row(r) for r in sorted(readings, key=lambda r: (r.status not in told, not r.breached))
+        ],
         footer=f"Tenant {snapshot.key.tenant_id} · fetched {now:%Y-%m-%d %H:%M} UTC"
         + (f" · report {report_id}" if report_id else ""),
     )
@@ -237,9 +241,7 @@ def _envelope(message: Message, rows: list[Row], location: AppLocation | None) -
             {
                 "type": "Container",
                 "separator": True,
-                "items": [
-                    {**_subtle(part), "size": "Small", "spacing": "None"} for part in parts
-                ],
+                "items": [{**_subtle(part), "size": "Small", "spacing": "None"} for part in parts],
             }
         )
     card: dict[str, Any] = {

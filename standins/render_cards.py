@@ -5,8 +5,9 @@
 Each card is rendered by the npm `adaptivecards` library (in .tools/, see scripts/install-tools)
 with a Teams-like host config (standins/teams-host-config.json), in a page read from file://:
 nothing is fetched from the network. Chromium runs twice per width: once to measure every
-card's height, then once per card for the screenshot at exactly that size. Output:
-`<out>/<card>-<width>.png` and the pages themselves, `<out>/<card>-<width>.html`.
+card's height (and find every word the layout broke across lines, which it prints), then once
+per card for the screenshot at exactly that size. Output: `<out>/<card>-<width>.png` and the
+pages themselves, `<out>/<card>-<width>.html`.
 """
 
 from __future__ import annotations
@@ -63,7 +64,23 @@ AdaptiveCards.AdaptiveCard.onProcessMarkdown = (text, result) => {{
   result.outputHtml = "<p>" + escaped.replace(/\\*\\*(.+?)\\*\\*/g, "<strong>$1</strong>") + "</p>";
   result.didProcess = true;
 }};
+// Words the layout broke across lines: a word whose characters lie on more than one line.
+function brokenWords(root) {{
+  const broken = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {{
+    for (const match of node.textContent.matchAll(/\\S+/g)) {{
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (tops.size > 1) broken.push(match[0]);
+    }}
+  }}
+  return broken;
+}}
 const heights = {{}};
+const broken = {{}};
 for (const [name, json] of Object.entries(CARDS)) {{
   const box = document.createElement("div");
   box.className = "box";
@@ -74,10 +91,11 @@ for (const [name, json] of Object.entries(CARDS)) {{
   card.parse(json, new AdaptiveCards.SerializationContext(AdaptiveCards.Versions.v1_4));
   box.appendChild(card.render());
   heights[name] = Math.ceil(box.getBoundingClientRect().height);
+  broken[name] = brokenWords(box);
 }}
 const out = document.createElement("pre");
 out.id = "heights";
-out.textContent = "HEIGHTS=" + JSON.stringify(heights) + "=END";
+out.textContent = "HEIGHTS=" + JSON.stringify({{heights, broken}}) + "=END";
 document.body.appendChild(out);
 </script>
 </body></html>
@@ -138,7 +156,9 @@ def render(out: Path, widths: list[int], only: set[str] | None = None) -> list[P
         found = re.search(r"HEIGHTS=(\{.*?\})=END", dom)
         if found is None:
             raise SystemExit(f"render-cards: the page did not render: {dom[-2000:]}")
-        heights: dict[str, int] = json.loads(html.unescape(found.group(1)))
+        measured = json.loads(html.unescape(found.group(1)))
+        heights: dict[str, int] = measured["heights"]
+        broken: dict[str, list[str]] = measured["broken"]
         for name, card in cards.items():
             single = out / f"{name}-{width}.html"
             single.write_text(page({name: card}, width), encoding="utf-8")
@@ -151,9 +171,10 @@ def render(out: Path, widths: list[int], only: set[str] | None = None) -> list[P
                 single.as_uri(),
             )
             written.append(png)
+            shown = png.relative_to(ROOT) if png.is_relative_to(ROOT) else png
+            words = ", ".join(repr(word) for word in broken[name])
             print(
-                f"{png.relative_to(ROOT) if png.is_relative_to(ROOT) else png}: "
-                f"{width}×{heights[name]} px"
+                f"{shown}: {width}×{heights[name]} px" + (f" (words broken: {words})" * bool(words))
             )
     return written
 

@@ -8,13 +8,18 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from shared.alerting import AlertState, Event, Notice, decide_fetch_health, decide_metrics
+from shared.bootstrap import app_location
 from shared.cards import (
+    AZURE_FUNCTION_APPS_URL,
     ENTRA_ACTIVITY_URL,
+    MAX_ERROR_CHARS,
+    AppLocation,
     Row,
     coverage_message,
     fetch_health_message,
     render_card,
     render_text,
+    shorten,
 )
 from shared.coverage import readings
 from shared.report import Report
@@ -346,3 +351,68 @@ def test_a_secret_in_a_fetch_error_never_reaches_the_card() -> None:
     card = json.dumps(render_card(fetch_health_message(event, NOW)))
 
     assert "c2lnbmF0dXJl" not in card and "[redacted]" in card
+
+
+def test_the_app_location_comes_from_app_service_variables_or_is_unknown() -> None:
+    environ = {
+        "WEBSITE_SITE_NAME": "func-1",
+        "WEBSITE_RESOURCE_GROUP": "rg-1",
+        "WEBSITE_OWNER_NAME": "sub-1+rg-1-WestEuropewebspace-Linux",
+    }
+
+    assert app_location(environ) == AppLocation("sub-1", "rg-1", "func-1")
+    assert app_location({**environ, "WEBSITE_OWNER_NAME": ""}) is None
+    assert app_location({}) is None
+
+
+def test_a_failing_fetch_card_links_to_the_function_app_and_a_recovered_one_to_nothing() -> None:
+    where = AppLocation("sub-1", "rg 1", "func-1")
+    failing = Event(Notice.FIRING, AlertState("fetch", firing=True, detail="x"), started=NOW)
+    recovered = Event(Notice.RESOLVED, AlertState("fetch", detail="x"), started=NOW - DAY)
+
+    in_azure = card_of(render_card(fetch_health_message(failing, NOW), where))
+    elsewhere = card_of(render_card(fetch_health_message(failing, NOW)))
+    works = card_of(render_card(fetch_health_message(recovered, NOW), where))
+
+    assert [a["url"] for a in in_azure["actions"]] == [
+        "https://portal.azure.com/#resource/subscriptions/sub-1/resourceGroups/rg%201/"
+        "providers/Microsoft.Web/sites/func-1/overview"
+    ]
+    assert [a["url"] for a in elsewhere["actions"]] == [AZURE_FUNCTION_APPS_URL]
+    assert "actions" not in works
+
+
+def test_a_long_error_is_cut_at_a_word_with_an_ellipsis() -> None:
+    error = "GraphError: " + "word " * 400
+    event = Event(Notice.FIRING, AlertState("fetch", firing=True, detail=error), started=NOW)
+
+    last = fetch_health_message(event, NOW).lines[-1]
+
+    assert last.endswith(" word…")
+    assert len(last) <= len("Last error: ") + MAX_ERROR_CHARS
+
+
+def test_shorten_keeps_short_texts_and_cuts_unbroken_ones_hard() -> None:
+    assert shorten("short", 10) == "short"
+    assert shorten("one two three four", 12) == "one two…"
+    assert shorten("x" * 30, 10) == "x" * 9 + "…"
+
+
+def test_an_unknown_status_is_named_in_words_once_and_a_drop_reads_from_to() -> None:
+    previous = Report("r6", 1000, {"mfaRegistered": 990, "passkeyCapable": 980})
+    snap = Snapshot(
+        snapshot_key("t", NOW),
+        NOW,
+        Report("r7", 1000, {"mfaRegistered": 990, "passkeyCapable": 920}),
+    )
+    current = readings(snap.report, THRESHOLDS, previous)
+    events = decide_metrics({}, current, now=NOW, repeat=DAY, drop_points=5, detail="").events
+
+    message = coverage_message(snap, current, events)
+
+    assert message.lines == [
+        "DROP: **Passkey capable** fell 6.0 points since the previous snapshot, "
+        "from 98% to 92% (920 of 1,000 users)."
+    ]
+    assert message.rows[0].metric == "Passkey capable"  # the metric with the notice leads
+    assert "passkeyCapable" not in json.dumps(render_card(message))

@@ -205,3 +205,23 @@ def test_readme_documents_the_lifecycle_settings() -> None:
     readme = (ROOT / "README.md").read_text()
     for setting in ("ALERT_REPEAT_HOURS", "DROP_ALERT_POINTS"):
         assert setting in readme
+
+
+def test_a_failing_fetch_card_in_azure_links_to_the_function_app(cycle: CycleHarness) -> None:
+    # What App Service sets on every function app; the composition root turns it into a link.
+    cycle.monkeypatch.setenv("WEBSITE_SITE_NAME", "entra-coverage-func")
+    cycle.monkeypatch.setenv("WEBSITE_RESOURCE_GROUP", "rg-entra-coverage")
+    cycle.monkeypatch.setenv("WEBSITE_OWNER_NAME", "0000-sub+rg-entra-coverage-WestEuropewebspace")
+    cycle.use_webhook()
+    cycle.graph.script.then(graph_error(403, "Authorization_RequestDenied", "Insufficient."))
+
+    try:
+        cycle.run()
+    except Exception as exc:  # the host records the failure
+        assert "Authorization_RequestDenied" in str(exc)
+
+    (card,) = cycle.teams.cards
+    assert [action["url"] for action in card["actions"]] == [
+        "https://portal.azure.com/#resource/subscriptions/0000-sub/resourceGroups/"
+        "rg-entra-coverage/providers/Microsoft.Web/sites/entra-coverage-func/overview"
+    ]
