@@ -111,6 +111,10 @@ def coverage_message(
     else:
         severity = "good"
     told = {event.reading.status for event in events if event.reading is not None}
+
+    def watched(reading: Reading) -> bool:
+        return reading.threshold is not None or reading.status in told
+
     first = events[0]
     more = f" (+{len(events) - 1} more)" if len(events) > 1 else ""
     report_id = (snapshot.report.report_id or "")[:MAX_REPORT_ID_CHARS]
@@ -118,11 +122,9 @@ def coverage_message(
         title=_event_title(first) + more,
         severity=severity,
         lines=lines,
-        # The reason for the card leads the table: metrics with a notice, then those below their
-        # threshold, then the rest in their usual order.
-        rows=[
-            _row(r) for r in sorted(readings, key=lambda r: (r.status not in told, not r.breached))
-        ],
+        # The reason for the card leads the table: metrics below their threshold, then those
+        # with a threshold or a notice, then the rest (a report can carry hundreds).
+        rows=[_row(r) for r in sorted(readings, key=lambda r: (not r.breached, not watched(r)))],
         footer=f"Tenant {snapshot.key.tenant_id} · fetched {now:%Y-%m-%d %H:%M} UTC"
         + (f" · report {report_id}" if report_id else ""),
     )

@@ -7,7 +7,7 @@ with a Teams-like host config (standins/teams-host-config.json), in a page read 
 nothing is fetched from the network. Chromium runs twice per width: once to measure every
 card's height (and find every word the layout broke across lines, which it prints), then once
 per card for the screenshot at exactly that size. Output: `<out>/<card>-<width>.png` and the
-pages themselves, `<out>/<card>-<width>.html`.
+pages themselves, `<out>/<card>-<width>.html`. Exits 1 if the layout broke an ordinary word.
 """
 
 from __future__ import annotations
@@ -138,7 +138,14 @@ def chromium(binary: str, *args: str) -> str:
     return result.stdout
 
 
-def render(out: Path, widths: list[int], only: set[str] | None = None) -> list[Path]:
+# An ordinary word: lower case, capitalised or all capitals (camelCase is an identifier), perhaps
+# with an apostrophe or hyphen, in brackets or before a comma.
+# Ids, paths, error codes and numbers may break; an ordinary word breaking is a layout defect.
+_ORDINARY = re.compile(r"\(?(?:[A-Z]?[a-z]+|[A-Z]+)(?:['-][a-z]+)*[),.;:]*")
+
+
+def render(out: Path, widths: list[int], only: set[str] | None = None) -> list[str]:
+    """Draw the cards; return the ordinary words the layout broke, as `card-width: word`."""
     if not (ADAPTIVECARDS_DIST / "adaptivecards.min.js").is_file():
         raise SystemExit("render-cards: run scripts/install-tools first (adaptivecards missing)")
     binary = find_chromium()
@@ -148,7 +155,7 @@ def render(out: Path, widths: list[int], only: set[str] | None = None) -> list[P
         for name, payload in every_card().items()
         if only is None or name in only
     }
-    written = []
+    defects = []
     for width in widths:
         measure = out / f"all-{width}.html"
         measure.write_text(page(cards, width), encoding="utf-8")
@@ -170,13 +177,13 @@ def render(out: Path, widths: list[int], only: set[str] | None = None) -> list[P
                 f"--screenshot={png}",
                 single.as_uri(),
             )
-            written.append(png)
             shown = png.relative_to(ROOT) if png.is_relative_to(ROOT) else png
             words = ", ".join(repr(word) for word in broken[name])
             print(
                 f"{shown}: {width}×{heights[name]} px" + (f" (words broken: {words})" * bool(words))
             )
-    return written
+            defects += [f"{name}-{width}: {w!r}" for w in broken[name] if _ORDINARY.fullmatch(w)]
+    return defects
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     widths = [int(w) for w in args.widths.split(",") if w.strip()]
     only = {n.strip() for n in args.only.split(",") if n.strip()} or None
-    render(args.out.resolve(), widths, only)
+    defects = render(args.out.resolve(), widths, only)
+    if defects:
+        print("render-cards: ordinary words broken across lines:", *defects, sep="\n  ")
+        return 1
     return 0
 
 

@@ -414,5 +414,23 @@ def test_an_unknown_status_is_named_in_words_once_and_a_drop_reads_from_to() -> 
         "DROP: **Passkey capable** fell 6.0 points since the previous snapshot, "
         "from 98% to 92% (920 of 1,000 users)."
     ]
-    assert message.rows[0].metric == "Passkey capable"  # the metric with the notice leads
+    assert [row.metric for row in message.rows] == ["Registered for MFA", "Passkey capable"]
     assert "passkeyCapable" not in json.dumps(render_card(message))
+
+
+def test_the_table_leads_with_breached_then_watched_metrics_even_among_hundreds() -> None:
+    previous = Report("r6", 1250, {f"status{i:03d}": 1200 for i in range(400)})
+    counts = {f"status{i:03d}": 1000 for i in range(400)}
+    counts.update(mfaRegistered=1250, capable=1000)
+    snap = snapshot(counts)
+    current = readings(snap.report, THRESHOLDS, previous)
+    events = decide_metrics({}, current, now=NOW, repeat=DAY, drop_points=5, detail="").events
+
+    rows = coverage_message(snap, current, events).rows
+
+    assert [row.metric for row in rows[:4]] == [
+        "Capable of SSPR",  # below its threshold
+        "Registered for MFA",  # has a threshold
+        "Status000",  # dropped: has a notice
+        "Status001",
+    ]
