@@ -20,7 +20,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
 from shared.alerting import Event, Notice
@@ -94,7 +94,7 @@ class Message:
     lines: list[str]
     rows: list[Row] = field(default_factory=list)
     footer: str = ""
-    about: str = "coverage"  # or "fetch": decides the card's button
+    about: Literal["coverage", "fetch"] = "coverage"  # what the card is about: its button
 
 
 def coverage_message(
