@@ -23,6 +23,7 @@ from azure.data.tables import TableServiceClient
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
 from shared import redaction
+from shared.cards import AppLocation
 from shared.graph import GraphReportClient
 from shared.retry import RetryPolicy
 from shared.settings import Settings
@@ -118,6 +119,7 @@ class App:
             policy=self.retry,
             sleep=self.sleep,
             clock=self.clock,
+            location=app_location(self.environ),
         )
 
     def close(self) -> None:
@@ -130,6 +132,20 @@ class App:
         if storage_client_id and storage_client_id != self.settings.azure_client_id:
             return ManagedIdentityCredential(client_id=storage_client_id)
         return self.credential
+
+
+def app_location(environ: Mapping[str, str]) -> AppLocation | None:
+    """Where App Service says this app runs, or None outside Azure (or if it says too little).
+
+    WEBSITE_OWNER_NAME is `<subscription id>+<webspace>`; App Service sets it, with
+    WEBSITE_SITE_NAME and WEBSITE_RESOURCE_GROUP, on every function app.
+    """
+    subscription = environ.get("WEBSITE_OWNER_NAME", "").partition("+")[0].strip()
+    group = environ.get("WEBSITE_RESOURCE_GROUP", "").strip()
+    site = environ.get("WEBSITE_SITE_NAME", "").strip()
+    if not (subscription and group and site):
+        return None
+    return AppLocation(subscription_id=subscription, resource_group=group, site_name=site)
 
 
 _app: App | None = None

@@ -5,6 +5,13 @@ Adaptive Card 1.4, the newest version every Teams client renders (Table needs 1.
 are ColumnSets), and stay far below the ~28 KB a Workflows webhook accepts
 (https://learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using),
 whatever the report holds.
+
+Layout, for a 360 px phone as for a 720 px desktop (scripts/render-cards draws both): the title
+first, then what changed, then the table, then the tenant and time. Every table row is a
+ColumnSet with the same *weighted* widths, so the columns line up from row to row (`auto` widths
+size each row on its own); cells hold short words, each on its own line, so that no word needs
+breaking in the narrow metric column. The button leads to what helps: the Entra activity page
+for coverage, the function app in Azure for a failing fetch.
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal, NamedTuple
+from urllib.parse import quote
 
 from shared.alerting import CONFIG_HEALTH, Event, Notice
 from shared.coverage import KNOWN_STATUSES, Reading, label
@@ -27,13 +35,58 @@ ENTRA_ACTIVITY_URL = (
     "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/AuthenticationMethodsMenuBlade/~/"
     "AuthMethodsActivity"
 )
+# Where to look when the fetch fails and the card cannot say which function app it came from
+# (outside Azure): the portal's list of function apps and web apps.
+AZURE_FUNCTION_APPS_URL = "https://portal.azure.com/#browse/Microsoft.Web%2Fsites"
 CARD_BYTES_LIMIT = 20_000  # the webhook's limit is ~28 KB; keep a wide margin
-MAX_TABLE_ROWS = 25
-MAX_NOTICE_LINES = 10  # drop notices can come for every status: hundreds of lines
-MAX_ERROR_CHARS = 1_000
+MAX_TABLE_ROWS = 15  # a phone shows about 15 rows per screen; the rest are counted
+MAX_NOTICE_LINES = 6  # drop notices can come for every status: hundreds of lines
+MAX_ERROR_CHARS = 600  # the error's start says what failed; the rest is in the logs
 MAX_REPORT_ID_CHARS = 100  # Graph's ids are short; a hostile one must not bloat the card
+MAX_LABEL_CHARS = 60  # a status name is Graph's to choose: keep the metric column readable
 _HEADER = ("Metric", "Coverage", "Threshold", "State", "Change")
 _SEVERITY = {"attention": "🔴", "warning": "🟠", "good": "🟢", "default": "ℹ️"}
+# The table's columns as weights, the same in every row so that they line up: metric, coverage,
+# threshold. At 360 px that leaves about 120, 90 and 90 px.
+_WEIGHTS = (4, 3, 3)
+
+
+class Row(NamedTuple):
+    """One metric of the table, as text."""
+
+    metric: str
+    coverage: str  # "88.3%" ("undefined" for a tenant of zero users)
+    users: str  # "1,104 of 1,250"
+    threshold: str  # "95%", or "–" when none is configured
+    state: str  # "BELOW", "ok", "undefined" or "no threshold"
+    change: str  # "-7.7 pts" since the previous snapshot, or "–"
+
+
+@dataclass(frozen=True)
+class AppLocation:
+    """Where the function app runs in Azure (from App Service's WEBSITE_* variables)."""
+
+    subscription_id: str
+    resource_group: str
+    site_name: str
+
+    @property
+    def portal_url(self) -> str:
+        """The function app in the Azure portal: its Application Insights, identity and logs."""
+        resource = "/".join(
+            quote(part, safe="")
+            for part in (
+                "subscriptions",
+                self.subscription_id,
+                "resourceGroups",
+                self.resource_group,
+                "providers",
+                "Microsoft.Web",
+                "sites",
+                self.site_name,
+            )
+        )
+        return f"https://portal.azure.com/#resource/{resource}/overview"
 
 
 @dataclass(frozen=True)
@@ -41,8 +94,9 @@ class Message:
     title: str
     severity: str  # an Adaptive Card container style: attention, warning, good or default
     lines: list[str]
-    rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
     footer: str = ""
+    about: Literal["coverage", "fetch"] = "coverage"  # what the card is about: its button
 
 
 def coverage_message(
@@ -58,6 +112,11 @@ def coverage_message(
         severity = "warning"
     else:
         severity = "good"
+    told = {event.reading.status for event in events if event.reading is not None}
+
+    def watched(reading: Reading) -> bool:
+        return reading.threshold is not None or reading.status in told
+
     first = events[0]
     more = f" (+{len(events) - 1} more)" if len(events) > 1 else ""
     report_id = (snapshot.report.report_id or "")[:MAX_REPORT_ID_CHARS]
@@ -65,7 +124,9 @@ def coverage_message(
         title=_event_title(first) + more,
         severity=severity,
         lines=lines,
-        rows=[_row(reading) for reading in readings],
+        # The reason for the card leads the table: metrics below their threshold, then those
+        # with a threshold or a notice, then the rest (a report can carry hundreds).
+        rows=[_row(r) for r in sorted(readings, key=lambda r: (not r.breached, not watched(r)))],
         footer=f"Tenant {snapshot.key.tenant_id} · fetched {now:%Y-%m-%d %H:%M} UTC"
         + (f" · report {report_id}" if report_id else ""),
     )
@@ -76,7 +137,7 @@ def fetch_health_message(event: Event, now: datetime) -> Message:
     since = f"{started:%Y-%m-%d %H:%M} UTC" if started else "an unknown time"
     duration = _duration(now - started) if started else "an unknown time"
     # Errors are written without secrets; scrub anyway, as every log line is.
-    error = redact(event.state.detail)[:MAX_ERROR_CHARS]
+    error = shorten(redact(event.state.detail), MAX_ERROR_CHARS)
     if event.notice is Notice.RESOLVED:
         return Message(
             title="Entra registration monitor: fetching the report works again",
@@ -86,6 +147,7 @@ def fetch_health_message(event: Event, now: datetime) -> Message:
                 f"{since} ({duration}).",
                 f"The last error was: {error}",
             ],
+            about="fetch",
         )
     still = "still " if event.notice is Notice.REMINDER else ""
     return Message(
@@ -95,14 +157,18 @@ def fetch_health_message(event: Event, now: datetime) -> Message:
             f"Fetching has failed since {since} ({duration}); coverage is not being checked.",
             f"Last error: {error}",
         ],
+        about="fetch",
     )
 
 
-def render_card(message: Message) -> dict[str, Any]:
-    """The Workflows webhook's envelope around an Adaptive Card 1.4."""
+def render_card(message: Message, location: AppLocation | None = None) -> dict[str, Any]:
+    """The Workflows webhook's envelope around an Adaptive Card 1.4.
+
+    `location` is where the app runs in Azure, if known: a failing fetch's card links to it.
+    """
     rows = list(message.rows)
     while True:
-        envelope = _envelope(message, rows)
+        envelope = _envelope(message, rows, location)
         if len(json.dumps(envelope).encode()) <= CARD_BYTES_LIMIT or not rows:
             return envelope
         rows = rows[: len(rows) - max(1, len(rows) // 4)]
@@ -112,18 +178,35 @@ def render_text(message: Message) -> str:
     """The same facts as the card, for the log when no webhook is configured."""
     out = [f"{_SEVERITY.get(message.severity, '')} {message.title}".strip(), *message.lines]
     if message.rows:
-        widths = [max(len(r[i]) for r in [_HEADER, *message.rows]) for i in range(len(_HEADER))]
-        for row in [_HEADER, *message.rows]:
+        table = [_HEADER, *(_text_cells(row) for row in message.rows)]
+        widths = [max(len(r[i]) for r in table) for i in range(len(_HEADER))]
+        for cells in table:
             out.append(
                 "  "
-                + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                + "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
             )
     if message.footer:
         out.append(message.footer)
     return "\n".join(out)
 
 
-def _envelope(message: Message, rows: list[tuple[str, str, str, str, str]]) -> dict[str, Any]:
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with an ellipsis if cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:  # a word boundary not too far back; else cut the long word itself
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–") + "…"
+
+
+def _text_cells(row: Row) -> tuple[str, str, str, str, str]:
+    coverage = row.coverage if not row.users else f"{row.coverage} ({row.users})"
+    return (row.metric, coverage, row.threshold, row.state, row.change)
+
+
+def _envelope(message: Message, rows: list[Row], location: AppLocation | None) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         {
             "type": "Container",
@@ -146,43 +229,36 @@ def _envelope(message: Message, rows: list[tuple[str, str, str, str, str]]) -> d
     ]
     hidden_lines = len(message.lines) - MAX_NOTICE_LINES
     if hidden_lines > 0:
-        body.append(
-            {"type": "TextBlock", "text": f"…and {hidden_lines} more notices", "isSubtle": True}
-        )
+        body.append(_subtle(f"…and {hidden_lines} more notices"))
     if rows:
         shown = rows[:MAX_TABLE_ROWS]
-        body.append(_columns(_HEADER, bold=True))
+        body.append(_header_columns(separator=True))
         body.extend(_columns(row) for row in shown)
         hidden = len(message.rows) - len(shown)
         if hidden:
-            body.append(
-                {"type": "TextBlock", "text": f"…and {hidden} more statuses", "isSubtle": True}
-            )
+            body.append(_subtle(f"…and {hidden} more statuses"))
     if message.footer:
+        # One fact a line ("Tenant …", "Fetched …", "Report …"): on a phone a line that holds
+        # them all wraps inside the report id or the date.
+        parts = [part[:1].upper() + part[1:] for part in message.footer.split(" · ")]
         body.append(
             {
-                "type": "TextBlock",
-                "text": message.footer,
-                "isSubtle": True,
-                "size": "Small",
-                "wrap": True,
+                "type": "Container",
+                "separator": True,
+                "items": [{**_subtle(part), "size": "Small", "spacing": "None"} for part in parts],
             }
         )
-    card = {
+    card: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": "1.4",
         "msteams": {"width": "Full"},
         "fallbackText": message.title,
         "body": body,
-        "actions": [
-            {
-                "type": "Action.OpenUrl",
-                "title": "Open authentication methods activity",
-                "url": ENTRA_ACTIVITY_URL,
-            }
-        ],
     }
+    actions = _actions(message, location)
+    if actions:
+        card["actions"] = actions
     return {
         "type": "message",
         "attachments": [
@@ -195,46 +271,99 @@ def _envelope(message: Message, rows: list[tuple[str, str, str, str, str]]) -> d
     }
 
 
-def _columns(cells: Sequence[str], *, bold: bool = False) -> dict[str, Any]:
+def _actions(message: Message, location: AppLocation | None) -> list[dict[str, Any]]:
+    """The button that helps with what the card says: none once fetching works again."""
+    if message.about == "coverage":
+        title, url = "Open authentication methods activity", ENTRA_ACTIVITY_URL
+    elif message.severity == "good":
+        return []
+    elif location is not None:
+        # Its Application Insights shows the failures; its Identity, the principal to grant.
+        title, url = "Open the function app in Azure", location.portal_url
+    else:
+        title, url = "Find the function app in Azure", AZURE_FUNCTION_APPS_URL
+    return [{"type": "Action.OpenUrl", "title": title, "url": url}]
+
+
+def _subtle(text: str) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "isSubtle": True, "wrap": True}
+
+
+def _header_columns(*, separator: bool) -> dict[str, Any]:
+    cells = [[_cell("Metric", subtle=True, small=True)]]
+    cells += [[_cell("Coverage", subtle=True, small=True)]]
+    cells += [[_cell("Threshold", subtle=True, small=True)]]
+    return {**_column_set(cells), "separator": separator, "spacing": "Medium"}
+
+
+def _columns(row: Row) -> dict[str, Any]:
+    """One metric as three cells of one or two lines: name, coverage, threshold and state."""
+    metric = [_cell(row.metric, bold=True)]
+    if row.change not in ("–", "+0.0 pts", "-0.0 pts"):  # no change is not news
+        metric.append(_cell(f"Change {row.change}", subtle=True, small=True))
+    coverage = [_cell(row.coverage)]
+    if row.users:
+        coverage.append(_cell(row.users, subtle=True, small=True))
+    if row.state == "BELOW":
+        threshold = [_cell(f"Below {row.threshold}", bold=True, color="Attention")]
+    elif row.state == "ok":
+        threshold = [_cell(f"Meets {row.threshold}", color="Good")]
+    else:  # no threshold, or a ratio that is undefined
+        threshold = [_cell(row.threshold if row.threshold != "–" else "None", subtle=True)]
+        if row.state == "undefined":
+            threshold.append(_cell("Not checked", subtle=True, small=True))
+    return _column_set([metric, coverage, threshold])
+
+
+def _column_set(cells: Sequence[list[dict[str, Any]]]) -> dict[str, Any]:
     return {
         "type": "ColumnSet",
+        "spacing": "Small",
         "columns": [
             {
                 "type": "Column",
-                "width": "stretch" if i == 0 else "auto",
-                "items": [
-                    {
-                        "type": "TextBlock",
-                        "text": cell,
-                        "wrap": True,
-                        **({"weight": "Bolder"} if bold else {}),
-                    }
-                ],
+                "width": weight,
+                **({"spacing": "Small"} if i else {}),
+                "items": items,
             }
-            for i, cell in enumerate(cells)
+            for i, (weight, items) in enumerate(zip(_WEIGHTS, cells, strict=True))
         ],
     }
 
 
-def _row(reading: Reading) -> tuple[str, str, str, str, str]:
-    if reading.ratio is None:
-        coverage = f"undefined ({reading.count:,} of {reading.total:,})"
-    else:
-        coverage = (
-            f"{_percent(reading.ratio, reading.threshold)} ({reading.count:,} of {reading.total:,})"
-        )
+def _cell(
+    text: str, *, bold: bool = False, subtle: bool = False, small: bool = False, color: str = ""
+) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "TextBlock", "text": text, "wrap": True, "spacing": "None"}
+    if bold:
+        block["weight"] = "Bolder"
+    if subtle:
+        block["isSubtle"] = True
+    if small:
+        block["size"] = "Small"
+    if color:
+        block["color"] = color
+    return block
+
+
+def _row(reading: Reading) -> Row:
+    users = f"{reading.count:,} of {reading.total:,}"
+    if reading.exceeds_total:  # real data, not capped: say why it can happen
+        users += " (the total counts enabled users only)"
+    coverage = "undefined" if reading.ratio is None else _percent(reading.ratio, reading.threshold)
     if reading.threshold is None:
         threshold, state = "–", "no threshold"
     else:
         threshold = _threshold(reading.threshold)
         state = "undefined" if reading.ratio is None else "BELOW" if reading.breached else "ok"
     change = reading.change_points
-    return (
-        label(reading.status),
-        coverage,
-        threshold,
-        state,
-        "–" if change is None else f"{float(change):+.1f} pts",
+    return Row(
+        metric=shorten(label(reading.status), MAX_LABEL_CHARS),
+        coverage=coverage,
+        users=users,
+        threshold=threshold,
+        state=state,
+        change="–" if change is None else f"{float(change):+.1f} pts",
     )
 
 
@@ -242,7 +371,7 @@ def _event_title(event: Event) -> str:
     if event.state.name == CONFIG_HEALTH:
         if event.notice is Notice.RESOLVED:
             return "Resolved: every status in THRESHOLDS is checked again"
-        return f"Not checked: the report carries no {event.state.detail} (see THRESHOLDS)"
+        return f"Not checked: the report carries no {event.state.detail}, which THRESHOLDS names"
     if event.notice is Notice.CLOSED:
         return f"No longer checked: {label(event.state.name)}, which was below its threshold"
     if event.reading is None:
@@ -263,13 +392,13 @@ def _event_line(event: Event, now: datetime) -> str:
         return _config_line(event, firing_for)
     if event.notice is Notice.CLOSED:
         return (
-            f"CLOSED: **{label(event.state.name)}** ({event.state.name}) was below its threshold "
+            f"CLOSED: **{label(event.state.name)}** was below its threshold "
             f"for {firing_for} and is no longer checked: {event.reason}. Its alert is cleared; "
             "if it is checked again, it starts afresh."
         )
     reading = event.reading
     assert reading is not None  # coverage events always carry their reading
-    name = f"**{label(reading.status)}** ({reading.status})"
+    name = f"**{label(reading.status)}**"
     value = _percent(reading.ratio, reading.threshold)
     value += f" ({reading.count:,} of {reading.total:,} users)"
     if reading.exceeds_total:
@@ -286,8 +415,8 @@ def _event_line(event: Event, now: datetime) -> str:
         )
     previous = _percent(reading.previous_ratio, reading.threshold)
     return (
-        f"DROP: {name} fell {_points(reading)} points since the previous snapshot "
-        f"({previous} → {value})."
+        f"DROP: {name} fell {_points(reading)} points since the previous snapshot, "
+        f"from {previous} to {value}."
     )
 
 

@@ -25,7 +25,7 @@ STATUS_LABELS = {
     "mfaRegistered": "Registered for MFA",
     "registered": "Registered for SSPR",
     "enabled": "Enabled for SSPR",
-    "capable": "Capable of SSPR (registered and enabled)",
+    "capable": "Capable of SSPR",  # registered *and* enabled
 }
 
 # The statuses a threshold may name: the documented ones. A name is matched without regard to
@@ -34,6 +34,9 @@ KNOWN_STATUSES = tuple(STATUS_LABELS)
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+# camelCase words (digits stay with the word before them: fido2), and runs of capitals (isMFA).
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])\d*|[A-Z]?[a-z]+\d*|[A-Z]+\d*|\d+")
+_ACRONYMS = {"mfa": "MFA", "sspr": "SSPR", "sms": "SMS", "otp": "OTP", "fido2": "FIDO2"}
 
 
 @dataclass(frozen=True)
@@ -143,4 +146,13 @@ def ratio_of(report: Report, status: str) -> Fraction | None:
 
 
 def label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
+    """A name people read: the documented statuses' own, else the status's words spelt out."""
+    known = STATUS_LABELS.get(status)
+    if known is not None:
+        return known
+    words = _WORD.findall(status)
+    if not words:
+        return status
+    spelt = [_ACRONYMS.get(word.lower(), word.lower()) for word in words]
+    first = spelt[0]
+    return " ".join([first[:1].upper() + first[1:], *spelt[1:]])

@@ -19,7 +19,7 @@ from typing import Protocol
 
 import httpx
 
-from shared.cards import Message, render_card, render_text
+from shared.cards import AppLocation, Message, render_card, render_text
 from shared.errors import NotificationError
 from shared.retry import RetryPolicy, call_with_retries
 from shared.settings import WebhookUrl
@@ -62,15 +62,17 @@ class TeamsWebhook:
         policy: RetryPolicy,
         sleep: Callable[[float], None],
         clock: Callable[[], datetime],
+        location: AppLocation | None = None,
     ) -> None:
         self._url = url
+        self._location = location  # where the app runs, for the failing fetch card's button
         self._http = http
         self._policy = policy
         self._sleep = sleep
         self._clock = clock
 
     def post_message(self, message: Message) -> None:
-        card = render_card(message)
+        card = render_card(message, self._location)
         attempts = call_with_retries(
             lambda: self._http.post(self._url.value, json=card, follow_redirects=False),
             what=f"Teams webhook {self._url.redacted}",

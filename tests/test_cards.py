@@ -8,12 +8,18 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from shared.alerting import AlertState, Event, Notice, decide_fetch_health, decide_metrics
+from shared.bootstrap import app_location
 from shared.cards import (
+    AZURE_FUNCTION_APPS_URL,
     ENTRA_ACTIVITY_URL,
+    MAX_ERROR_CHARS,
+    AppLocation,
+    Row,
     coverage_message,
     fetch_health_message,
     render_card,
     render_text,
+    shorten,
 )
 from shared.coverage import parse_thresholds, readings
 from shared.report import Report
@@ -76,11 +82,11 @@ def test_the_table_lists_every_metric_healthy_ones_too() -> None:
 
     assert [row[0] for row in message.rows] == [
         "Registered for MFA",
-        "Capable of SSPR (registered and enabled)",
+        "Capable of SSPR",
         "Registered for SSPR",
     ]
-    assert [row[3] for row in message.rows] == ["BELOW", "ok", "no threshold"]
-    assert message.rows[1][1:3] == ("92.2% (1,152 of 1,250)", "90%")
+    assert [row.state for row in message.rows] == ["BELOW", "ok", "no threshold"]
+    assert message.rows[1][1:4] == ("92.2%", "1,152 of 1,250", "90%")
 
 
 def test_a_card_links_to_the_entra_admin_center() -> None:
@@ -94,8 +100,8 @@ def test_change_since_the_previous_snapshot_is_shown_in_points() -> None:
     previous = Report("r6", 1250, {"mfaRegistered": 1200, "capable": 1152})
     message = message_for({"mfaRegistered": 1104, "capable": 1152}, previous=previous, drop=5)
 
-    assert message.rows[0][4] == "-7.7 pts"
-    assert message.rows[1][4] == "+0.0 pts"
+    assert message.rows[0].change == "-7.7 pts"
+    assert message.rows[1].change == "+0.0 pts"
     assert any(line.startswith("DROP: ") and "fell 7.7 points" in line for line in message.lines)
 
 
@@ -176,13 +182,16 @@ def test_every_metric_row_shows_percentage_count_of_total_threshold_and_state() 
     shown = texts(card_of(render_card(message)))
 
     assert message.rows == [
-        ("Registered for MFA", "88.3% (1,104 of 1,250)", "95%", "BELOW", "–"),
-        ("Capable of SSPR (registered and enabled)", "92.2% (1,152 of 1,250)", "90%", "ok", "–"),
-        ("Registered for SSPR", "94.4% (1,180 of 1,250)", "–", "no threshold", "–"),
-        ("passkeyCapable", "0.6% (7 of 1,250)", "–", "no threshold", "–"),
+        Row("Registered for MFA", "88.3%", "1,104 of 1,250", "95%", "BELOW", "–"),
+        Row("Capable of SSPR", "92.2%", "1,152 of 1,250", "90%", "ok", "–"),
+        Row("Registered for SSPR", "94.4%", "1,180 of 1,250", "–", "no threshold", "–"),
+        Row("Passkey capable", "0.6%", "7 of 1,250", "–", "no threshold", "–"),
     ]
     for row in message.rows:
-        assert all(cell in shown for cell in row)
+        assert all(cell in shown for cell in row[:3])
+    assert ["Below 95%", "Meets 90%", "None", "None"] == [
+        cell for cell in shown if cell.startswith(("Below ", "Meets ", "None"))
+    ]
 
 
 def test_a_tenant_of_zero_users_is_shown_as_undefined_not_as_zero_percent() -> None:
@@ -192,7 +201,10 @@ def test_a_tenant_of_zero_users_is_shown_as_undefined_not_as_zero_percent() -> N
 
     message = coverage_message(snap, current, events)
 
-    assert message.rows == [("Registered for MFA", "undefined (0 of 0)", "95%", "undefined", "–")]
+    assert message.rows == [
+        Row("Registered for MFA", "undefined", "0 of 0", "95%", "undefined", "–")
+    ]
+    assert "undefined (0 of 0)" in render_text(message)
 
 
 def test_a_reminder_says_how_long_the_metric_has_been_below() -> None:
@@ -206,7 +218,7 @@ def test_a_reminder_says_how_long_the_metric_has_been_below() -> None:
     message = message_for({"mfaRegistered": 1104, "capable": 1200}, prior)
 
     assert message.lines == [
-        "STILL FIRING: **Registered for MFA** (mfaRegistered) is 88.3% (1,104 of 1,250 users), "
+        "STILL FIRING: **Registered for MFA** is 88.3% (1,104 of 1,250 users), "
         "below the 95% threshold for 2 days 3 hours."
     ]
     assert message.severity == "attention"
@@ -238,7 +250,7 @@ def test_the_card_stays_small_when_hundreds_of_long_statuses_all_drop() -> None:
     assert len(message.lines) == 400
     assert card_bytes(envelope) < 20_000
     shown = texts(card_of(envelope))
-    assert "…and 390 more notices" in shown
+    assert "…and 394 more notices" in shown
     assert message.lines[0] in shown
 
 
@@ -249,7 +261,7 @@ def test_the_card_stays_small_with_a_thousand_statuses_of_the_longest_name() -> 
     envelope = render_card(message_for(counts))
 
     assert card_bytes(envelope) < 20_000
-    assert "…and 976 more statuses" in texts(card_of(envelope))  # 1,001 rows, 25 shown
+    assert "…and 986 more statuses" in texts(card_of(envelope))  # 1,001 rows, 15 shown
 
 
 def test_a_card_that_works_again_quotes_the_last_error_and_how_long_it_failed() -> None:
@@ -339,3 +351,86 @@ def test_a_secret_in_a_fetch_error_never_reaches_the_card() -> None:
     card = json.dumps(render_card(fetch_health_message(event, NOW)))
 
     assert "c2lnbmF0dXJl" not in card and "[redacted]" in card
+
+
+def test_the_app_location_comes_from_app_service_variables_or_is_unknown() -> None:
+    environ = {
+        "WEBSITE_SITE_NAME": "func-1",
+        "WEBSITE_RESOURCE_GROUP": "rg-1",
+        "WEBSITE_OWNER_NAME": "sub-1+rg-1-WestEuropewebspace-Linux",
+    }
+
+    assert app_location(environ) == AppLocation("sub-1", "rg-1", "func-1")
+    assert app_location({**environ, "WEBSITE_OWNER_NAME": ""}) is None
+    assert app_location({}) is None
+
+
+def test_a_failing_fetch_card_links_to_the_function_app_and_a_recovered_one_to_nothing() -> None:
+    where = AppLocation("sub-1", "rg 1", "func-1")
+    failing = Event(Notice.FIRING, AlertState("fetch", firing=True, detail="x"), started=NOW)
+    recovered = Event(Notice.RESOLVED, AlertState("fetch", detail="x"), started=NOW - DAY)
+
+    in_azure = card_of(render_card(fetch_health_message(failing, NOW), where))
+    elsewhere = card_of(render_card(fetch_health_message(failing, NOW)))
+    works = card_of(render_card(fetch_health_message(recovered, NOW), where))
+
+    assert [a["url"] for a in in_azure["actions"]] == [
+        "https://portal.azure.com/#resource/subscriptions/sub-1/resourceGroups/rg%201/"
+        "providers/Microsoft.Web/sites/func-1/overview"
+    ]
+    assert [a["url"] for a in elsewhere["actions"]] == [AZURE_FUNCTION_APPS_URL]
+    assert "actions" not in works
+
+
+def test_a_long_error_is_cut_at_a_word_with_an_ellipsis() -> None:
+    error = "GraphError: " + "word " * 400
+    event = Event(Notice.FIRING, AlertState("fetch", firing=True, detail=error), started=NOW)
+
+    last = fetch_health_message(event, NOW).lines[-1]
+
+    assert last.endswith(" word…")
+    assert len(last) <= len("Last error: ") + MAX_ERROR_CHARS
+
+
+def test_shorten_keeps_short_texts_and_cuts_unbroken_ones_hard() -> None:
+    assert shorten("short", 10) == "short"
+    assert shorten("one two three four", 12) == "one two…"
+    assert shorten("x" * 30, 10) == "x" * 9 + "…"
+
+
+def test_an_unknown_status_is_named_in_words_once_and_a_drop_reads_from_to() -> None:
+    previous = Report("r6", 1000, {"mfaRegistered": 990, "passkeyCapable": 980})
+    snap = Snapshot(
+        snapshot_key("t", NOW),
+        NOW,
+        Report("r7", 1000, {"mfaRegistered": 990, "passkeyCapable": 920}),
+    )
+    current = readings(snap.report, THRESHOLDS, previous)
+    events = decide_metrics({}, current, now=NOW, repeat=DAY, drop_points=5, detail="").events
+
+    message = coverage_message(snap, current, events)
+
+    assert message.lines == [
+        "DROP: **Passkey capable** fell 6.0 points since the previous snapshot, "
+        "from 98% to 92% (920 of 1,000 users)."
+    ]
+    assert [row.metric for row in message.rows] == ["Registered for MFA", "Passkey capable"]
+    assert "passkeyCapable" not in json.dumps(render_card(message))
+
+
+def test_the_table_leads_with_breached_then_watched_metrics_even_among_hundreds() -> None:
+    previous = Report("r6", 1250, {f"status{i:03d}": 1200 for i in range(400)})
+    counts = {f"status{i:03d}": 1000 for i in range(400)}
+    counts.update(mfaRegistered=1250, capable=1000)
+    snap = snapshot(counts)
+    current = readings(snap.report, THRESHOLDS, previous)
+    events = decide_metrics({}, current, now=NOW, repeat=DAY, drop_points=5, detail="").events
+
+    rows = coverage_message(snap, current, events).rows
+
+    assert [row.metric for row in rows[:4]] == [
+        "Capable of SSPR",  # below its threshold
+        "Registered for MFA",  # has a threshold
+        "Status000",  # dropped: has a notice
+        "Status001",
+    ]

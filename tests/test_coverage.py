@@ -200,7 +200,11 @@ def test_a_rise_is_positive_points() -> None:
     assert current.change_points == 25.0
 
 
-def test_documented_statuses_have_readable_labels_and_unknown_ones_keep_their_name() -> None:
+def test_documented_statuses_have_readable_labels_and_unknown_ones_are_spelt_out() -> None:
     assert label("mfaRegistered") == "Registered for MFA"
-    assert label("capable") == "Capable of SSPR (registered and enabled)"
-    assert label("passkeyCapable") == "passkeyCapable"
+    assert label("capable") == "Capable of SSPR"
+    assert label("passkeyCapable") == "Passkey capable"
+    assert label("softwareOneTimePasscode") == "Software one time passcode"
+    assert label("isMFACapable") == "Is MFA capable"
+    assert label("fido2_registered") == "FIDO2 registered"
+    assert label("status000Capable") == "Status000 capable"

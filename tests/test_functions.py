@@ -54,7 +54,7 @@ def test_a_breaching_report_posts_exactly_one_card_naming_the_metric(cycle: Cycl
     assert "Registered for MFA" in text and "82%" in text and "95%" in text
     assert "820 of 1,000" in text
     # Healthy metrics are shown too.
-    assert "Capable of SSPR" in text and "95% (950 of 1,000)" in text
+    assert "Capable of SSPR" in text and "950 of 1,000" in text and "Meets 90%" in text
 
 
 def test_a_healthy_report_posts_nothing(cycle: CycleHarness) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+from shared.errors import GraphError
 from standins.functions_host import ROOT
 from standins.graph import graph_error
 from standins.loopback import Reply
 from standins.reports import report
-from tests.conftest import CycleHarness
+from tests.conftest import CycleHarness, fails_with
 
 
 def serve(cycle: CycleHarness, mfa: int, total: int = 1000, **others: int) -> None:
@@ -192,21 +193,15 @@ def test_one_card_per_run_lists_every_metric_with_state_and_change(cycle: CycleH
 
     (card,) = cycle.teams.cards
     rows = [
-        [col["items"][0]["text"] for col in item["columns"]]
+        [" / ".join(block["text"] for block in col["items"]) for col in item["columns"]]
         for item in card["body"]
         if item["type"] == "ColumnSet"
     ]
-    assert rows[0] == ["Metric", "Coverage", "Threshold", "State", "Change"]
+    assert rows[0] == ["Metric", "Coverage", "Threshold"]
     assert rows[1:] == [
-        ["Registered for MFA", "90% (900 of 1,000)", "95%", "BELOW", "-9.0 pts"],
-        [
-            "Capable of SSPR (registered and enabled)",
-            "85% (850 of 1,000)",
-            "90%",
-            "BELOW",
-            "-10.0 pts",
-        ],
-        ["Registered for SSPR", "96.1% (961 of 1,000)", "–", "no threshold", "+0.1 pts"],
+        ["Registered for MFA / Change -9.0 pts", "90% / 900 of 1,000", "Below 95%"],
+        ["Capable of SSPR / Change -10.0 pts", "85% / 850 of 1,000", "Below 90%"],
+        ["Registered for SSPR / Change +0.1 pts", "96.1% / 961 of 1,000", "None"],
     ]
     assert card["body"][0]["style"] == "attention"
     assert card["actions"][0]["url"].startswith("https://entra.microsoft.com/")
@@ -216,3 +211,22 @@ def test_readme_documents_the_lifecycle_settings() -> None:
     readme = (ROOT / "README.md").read_text()
     for setting in ("ALERT_REPEAT_HOURS", "DROP_ALERT_POINTS"):
         assert setting in readme
+
+
+def test_a_failing_fetch_card_in_azure_links_to_the_function_app(cycle: CycleHarness) -> None:
+    # What App Service sets on every function app; the composition root turns it into a link.
+    cycle.monkeypatch.setenv("WEBSITE_SITE_NAME", "entra-coverage-func")
+    cycle.monkeypatch.setenv("WEBSITE_RESOURCE_GROUP", "rg-entra-coverage")
+    cycle.monkeypatch.setenv("WEBSITE_OWNER_NAME", "0000-sub+rg-entra-coverage-WestEuropewebspace")
+    cycle.use_webhook()
+    denied = graph_error(403, "Authorization_RequestDenied", "Insufficient.")
+    cycle.graph.script.then(denied, denied, denied)  # the first try and both host retries
+
+    with fails_with(GraphError, match="Authorization_RequestDenied"):
+        cycle.run()
+
+    (card,) = cycle.teams.cards
+    assert [action["url"] for action in card["actions"]] == [
+        "https://portal.azure.com/#resource/subscriptions/0000-sub/resourceGroups/"
+        "rg-entra-coverage/providers/Microsoft.Web/sites/entra-coverage-func/overview"
+    ]

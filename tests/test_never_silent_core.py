@@ -75,7 +75,9 @@ def test_a_count_above_the_total_is_a_ratio_above_one_and_shown_as_it_is() -> No
     assert current[0].exceeds_total
     snapshot = Snapshot(snapshot_key("t", T0), T0, report)
     message = coverage_message(snapshot, current, decision.events)
-    assert message.rows[0][1] == "101.3% (23,423 of 23,123)"  # not capped at 100%
+    (row,) = [r for r in message.rows if r.metric == "Registered for SSPR"]
+    assert row.coverage == "101.3%"  # not capped at 100%, and said why
+    assert row.users == "23,423 of 23,123 (the total counts enabled users only)"
 
 
 def test_the_card_says_when_a_firing_count_exceeds_the_total() -> None:
@@ -246,7 +248,13 @@ def test_a_metric_exactly_at_its_threshold_is_ok_and_shown_as_equal() -> None:
     )
 
     assert [e.reading.status for e in decision.events if e.reading] == ["capable"]
-    assert message.rows[0][1:4] == ("56.7% (5,670 of 10,000)", "56.7%", "ok")
+    (row,) = [r for r in message.rows if r.metric == "Registered for MFA"]
+    assert (row.coverage, row.users, row.threshold, row.state) == (
+        "56.7%",
+        "5,670 of 10,000",
+        "56.7%",
+        "ok",
+    )
 
 
 def test_a_drop_of_exactly_the_configured_points_is_announced() -> None:
