@@ -122,6 +122,12 @@ class _Loaded:
 
 
 class FunctionsHost:
+    """The function app at `root`, run with the app settings `environ`.
+
+    `sleep` takes the host's delays between retries (tests pass their clock's, which records
+    them); `now` dates the timer's schedule status and the queue messages' metadata.
+    """
+
     def __init__(
         self,
         environ: Mapping[str, str],
@@ -299,7 +305,7 @@ class FunctionsHost:
         # One id per function folder: the worker loads a function once per process.
         function_id = str(uuid.uuid5(uuid.NAMESPACE_URL, directory.as_uri()))
         if str(self.root) not in sys.path:
-            sys.path.insert(0, str(self.root))  # the app's root, where `shared` lives
+            sys.path.append(str(self.root))  # the app root, as in Azure: `shared` lives there
         metadata = protos.RpcFunctionMetadata(
             name=name,
             directory=str(directory),
