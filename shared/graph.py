@@ -8,6 +8,10 @@ message and the request-id, plus what an admin can do about it. Decisions branch
 
 The bearer token goes only to GRAPH_ENDPOINT: redirects are not followed, so a redirecting
 server cannot lead the token to another host.
+
+`acquire_token`, `get_with_retries` and `graph_error` are shared with the v1.0 source
+(`shared.graph_details`), so both report sources get tokens, retry and explain Graph's errors
+the same way.
 """
 
 from __future__ import annotations
