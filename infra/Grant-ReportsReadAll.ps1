@@ -1,14 +1,15 @@
 <#
 .SYNOPSIS
-    Grants Microsoft Graph's Reports.Read.All application permission to the function app's
-    managed identity, with Microsoft Graph PowerShell. The same as grant-reports-read-all.sh
-    (Azure CLI).
+    Grants Microsoft Graph's application permissions Reports.Read.All (the beta report) and
+    AuditLog.Read.All (v1.0 userRegistrationDetails) to the function app's managed identity,
+    with Microsoft Graph PowerShell. The same as grant-reports-read-all.sh (Azure CLI).
 
 .DESCRIPTION
-    Looks up Microsoft Graph's service principal by its app id and the id of its Application role
-    Reports.Read.All by name (never hard-coded), and assigns that role unless the identity already
-    has it: running it twice is fine. With -Check it changes nothing and exits 0 when granted,
-    3 when not. Other failures exit 1.
+    Looks up Microsoft Graph's service principal by its app id and the ids of its Application
+    roles by name (never hard-coded), and assigns each role the identity does not already have:
+    running it twice is fine, and an identity granted only Reports.Read.All gets just
+    AuditLog.Read.All. With -Check it changes nothing and exits 0 when both are granted, 3 when
+    one is not. Other failures exit 1.
 
     Granting a Microsoft Graph app role needs the Entra role Privileged Role Administrator (or
     Global Administrator); -Check only reads. Needs the Microsoft.Graph.Applications module:
@@ -19,7 +20,7 @@
     client id.
 
 .PARAMETER Check
-    Only report whether the permission is granted (exit 0) or not (exit 3).
+    Only report whether both permissions are granted (exit 0) or not (exit 3).
 
 .PARAMETER Environment
     The Microsoft Graph cloud for Connect-MgGraph: Global (default), USGov, USGovDoD, China
@@ -48,7 +49,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 $GraphAppId = '00000003-0000-0000-c000-000000000000'  # Microsoft Graph, the same in every tenant
-$RoleName = 'Reports.Read.All'
+$RoleNames = @('Reports.Read.All', 'AuditLog.Read.All')
 $NotGranted = 3
 
 # Turns a failed Graph call into what to do about it, keeping Graph's own message.
@@ -86,40 +87,55 @@ if (-not $graph) {
     throw "Microsoft Graph's service principal (appId $GraphAppId) was not found in this tenant."
 }
 
-$role = $graph.AppRoles |
-    Where-Object { $_.Value -eq $RoleName -and $_.AllowedMemberTypes -contains 'Application' } |
-    Select-Object -First 1
-if (-not $role) { throw "Microsoft Graph has no application role named $RoleName." }
+$roles = foreach ($name in $RoleNames) {
+    $role = $graph.AppRoles |
+        Where-Object { $_.Value -eq $name -and $_.AllowedMemberTypes -contains 'Application' } |
+        Select-Object -First 1
+    if (-not $role) { throw "Microsoft Graph has no application role named $name." }
+    [pscustomobject]@{ Name = $name; Id = $role.Id }
+}
 
 try {
     $assignments = @(Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $PrincipalId -All)
 } catch {
     throw (Get-Advice $_ -AboutPrincipal)
 }
-$existing = $assignments | Where-Object { $_.AppRoleId -eq $role.Id -and $_.ResourceId -eq $graph.Id }
 
-if ($existing) {
-    if ($Check) {
-        Write-Output "$RoleName is granted to $PrincipalId."
+$missing = @()
+foreach ($role in $roles) {
+    $existing = $assignments |
+        Where-Object { $_.AppRoleId -eq $role.Id -and $_.ResourceId -eq $graph.Id }
+    if ($existing) {
+        if ($Check) {
+            Write-Output "$($role.Name) is granted to $PrincipalId."
+        } else {
+            Write-Output "$($role.Name) is already granted to $PrincipalId; nothing changed."
+        }
+    } elseif ($Check) {
+        Write-Output ("$($role.Name) is NOT granted to $PrincipalId. Run this script without " +
+            "-Check to grant it.")
+        $missing += $role
     } else {
-        Write-Output "$RoleName is already granted to $PrincipalId; nothing changed."
+        $missing += $role
     }
-    exit 0
 }
 if ($Check) {
-    Write-Output "$RoleName is NOT granted to $PrincipalId. Run this script without -Check to grant it."
-    exit $NotGranted
+    if ($missing.Count -gt 0) { exit $NotGranted }
+    exit 0
 }
 
-try {
-    New-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $PrincipalId `
-        -PrincipalId $PrincipalId -ResourceId $graph.Id -AppRoleId $role.Id | Out-Null
-} catch {
-    # Granted meanwhile, or a replica had not shown it yet: that is success too.
-    if ("$_" -match 'Permission being assigned already exists') {
-        Write-Output "$RoleName is already granted to $PrincipalId; nothing changed."
-        exit 0
+foreach ($role in $missing) {
+    try {
+        New-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $PrincipalId `
+            -PrincipalId $PrincipalId -ResourceId $graph.Id -AppRoleId $role.Id | Out-Null
+    } catch {
+        # Granted meanwhile, or a replica had not shown it yet: that is success too.
+        if ("$_" -match 'Permission being assigned already exists') {
+            Write-Output "$($role.Name) is already granted to $PrincipalId; nothing changed."
+            continue
+        }
+        throw (Get-Advice $_ -AboutPrincipal)
     }
-    throw (Get-Advice $_ -AboutPrincipal)
+    Write-Output ("$($role.Name) granted to $PrincipalId. New tokens carry it within minutes " +
+        "(cached ones: up to 24 h).")
 }
-Write-Output "$RoleName granted to $PrincipalId. New tokens carry it within minutes (cached ones: up to 24 h)."

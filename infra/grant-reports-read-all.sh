@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Grant Microsoft Graph's Reports.Read.All application permission (an app role assignment) to
-# the function app's managed identity, with the Azure CLI (`az rest` only). The Azure portal
-# cannot grant app roles to a managed identity.
+# Grant Microsoft Graph's application permissions Reports.Read.All (the beta report) and
+# AuditLog.Read.All (v1.0 userRegistrationDetails) - app role assignments - to the function app's
+# managed identity, with the Azure CLI (`az rest` only). The Azure portal cannot grant app roles
+# to a managed identity.
 #
 # Usage:
 #   infra/grant-reports-read-all.sh --principal-id <object id of the managed identity>
 #   infra/grant-reports-read-all.sh --principal-id <object id of the managed identity> --check
 #
 # It looks up Microsoft Graph's service principal (app id 00000003-0000-0000-c000-000000000000)
-# and the id of its Application role Reports.Read.All by name, and assigns that role unless the
-# identity already has it: running it twice is fine.
+# and the ids of its Application roles by name, and assigns each role the identity does not
+# already have: running it twice is fine, and an identity granted only Reports.Read.All by an
+# earlier version of this script gets just AuditLog.Read.All.
 #
-# Exit status: 0 granted (now or already); 1 error; 2 bad arguments;
-#              3 with --check only: not granted (--check never changes anything).
+# Exit status: 0 both granted (now or already); 1 error; 2 bad arguments;
+#              3 with --check only: one or both not granted (--check never changes anything).
 #
 # Who may run it: granting a Microsoft Graph app role needs the Entra role Privileged Role
 # Administrator (or Global Administrator). --check only reads, which any member user may do
@@ -22,7 +24,7 @@
 set -euo pipefail
 
 GRAPH_APP_ID=00000003-0000-0000-c000-000000000000 # Microsoft Graph, the same in every tenant
-ROLE=Reports.Read.All
+ROLES=(Reports.Read.All AuditLog.Read.All)
 GRAPH=${GRAPH_ENDPOINT:-https://graph.microsoft.com}
 GRAPH=${GRAPH%/}
 NOT_GRANTED=3
@@ -31,7 +33,7 @@ GUID='^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{1
 usage() {
   cat <<'EOF'
 usage: infra/grant-reports-read-all.sh --principal-id <object id of the managed identity> [--check]
-  --check   only report: exit 0 when Reports.Read.All is granted, 3 when not
+  --check   only report: exit 0 when Reports.Read.All and AuditLog.Read.All are granted, 3 when not
   GRAPH_ENDPOINT   Microsoft Graph's root for national clouds (default https://graph.microsoft.com)
 EOF
 }
@@ -105,32 +107,56 @@ graph() {
     "(not signed in? run az login)."
 }
 
-# 1. Graph's service principal in this tenant, and the id of its Application role $ROLE: one
-# request, two lines. `|| ''` because az's tsv prints a null inside a list as the word None.
+# 1. Graph's service principal in this tenant, and the ids of its Application roles: one
+# request, one line each. `|| ''` because az's tsv prints a null inside a list as the word None.
 filter="%24filter=appId%20eq%20%27$GRAPH_APP_ID%27&%24select=id,appRoles"
-found=$(graph GET "servicePrincipals?$filter" --output tsv --query "[value[0].id || '', \
-(value[0].appRoles[?value=='$ROLE' && contains(allowedMemberTypes, 'Application')].id | [0]) \
-|| '']")
-{ read -r graph_sp || true; read -r role_id || true; } <<<"$found"
+query="[value[0].id || ''"
+for role in "${ROLES[@]}"; do
+  query+=", (value[0].appRoles[?value=='$role' && contains(allowedMemberTypes, 'Application')].id \
+| [0]) || ''"
+done
+found=$(graph GET "servicePrincipals?$filter" --output tsv --query "$query]")
+lines=()
+while IFS= read -r line; do lines+=("$line"); done <<<"$found"
+graph_sp=${lines[0]:-}
 [ -n "$graph_sp" ] ||
   fail "Microsoft Graph's service principal (appId $GRAPH_APP_ID) was not found in this tenant"
-[ -n "$role_id" ] || fail "Microsoft Graph has no application role named $ROLE"
-[[ $graph_sp =~ $GUID && $role_id =~ $GUID ]] ||
-  fail "unexpected answer from Graph: service principal '$graph_sp', role id '$role_id'"
+[[ $graph_sp =~ $GUID ]] || fail "unexpected answer from Graph: service principal '$graph_sp'"
+role_ids=()
+for i in "${!ROLES[@]}"; do
+  role_id=${lines[i + 1]:-}
+  [ -n "$role_id" ] || fail "Microsoft Graph has no application role named ${ROLES[i]}"
+  [[ $role_id =~ $GUID ]] || fail "unexpected answer from Graph: role id '$role_id' for ${ROLES[i]}"
+  role_ids+=("$role_id")
+done
 
-# 2. Is it assigned already? Follow @odata.nextLink pages, but only within $GRAPH (the token
-# must not go anywhere else).
+# 2. Which are assigned already? Follow @odata.nextLink pages until every role is found or the
+# pages end, but only within $GRAPH (the token must not go anywhere else).
 assignments="servicePrincipals/$principal/appRoleAssignments"
+query="["
+for role_id in "${role_ids[@]}"; do
+  query+="length(value[?appRoleId=='$role_id' && resourceId=='$graph_sp']), "
+done
+query+="\"@odata.nextLink\" || '']"
+granted=()
+for i in "${!ROLES[@]}"; do granted+=(0); done
 page=$assignments
 pages=0
 while :; do
   pages=$((pages + 1))
   [ "$pages" -le 100 ] || fail "more than 100 pages of app role assignments; giving up"
-  answer=$(graph GET "$page" --output tsv --query "[length(value[?appRoleId=='$role_id' && \
-resourceId=='$graph_sp']), \"@odata.nextLink\" || '']")
-  { read -r granted || true; read -r next_link || true; } <<<"$answer"
-  [[ $granted =~ ^[0-9]+$ ]] || fail "unexpected answer from Graph for $page: '$answer'"
-  if [ "$granted" != 0 ] || [ -z "$next_link" ]; then
+  answer=$(graph GET "$page" --output tsv --query "$query")
+  lines=()
+  while IFS= read -r line; do lines+=("$line"); done <<<"$answer"
+  missing=0
+  for i in "${!ROLES[@]}"; do
+    count=${lines[i]:-}
+    [[ $count =~ ^[0-9]+$ ]] || fail "unexpected answer from Graph for $page: '$answer'"
+    [ "$count" = 0 ] || granted[i]=1
+    [ "${granted[i]}" = 1 ] || missing=$((missing + 1))
+  done
+  next_link=${lines[${#ROLES[@]}]:-}
+  if [ "$missing" = 0 ] || [ -z "$next_link" ]; then
     break
   fi
   case $next_link in
@@ -139,34 +165,46 @@ resourceId=='$graph_sp']), \"@odata.nextLink\" || '']")
   esac
 done
 
-if [ "$granted" != 0 ]; then
-  if $check; then
-    echo "$ROLE is granted to $principal."
+to_grant=()
+for i in "${!ROLES[@]}"; do
+  role=${ROLES[i]}
+  if [ "${granted[i]}" = 1 ]; then
+    if $check; then
+      echo "$role is granted to $principal."
+    else
+      echo "$role is already granted to $principal; nothing changed."
+    fi
+  elif $check; then
+    echo "$role is NOT granted to $principal. Run this script without --check to grant it."
   else
-    echo "$ROLE is already granted to $principal; nothing changed."
+    to_grant+=("$i")
   fi
+done
+if $check; then
+  [ "$missing" = 0 ] || exit $NOT_GRANTED
   exit 0
 fi
-if $check; then
-  echo "$ROLE is NOT granted to $principal. Run this script without --check to grant it."
-  exit $NOT_GRANTED
-fi
 
-# 3. Grant it. A duplicate answer means it was granted meanwhile (or a replica had not yet
-# shown it): that is success too.
-body="{\"principalId\": \"$principal\", \"resourceId\": \"$graph_sp\", \"appRoleId\": \"$role_id\"}"
-errors=$(mktemp)
-if ! (graph POST "$assignments" --output none --headers Content-Type=application/json \
-  --body "$body") 2>"$errors"; then
-  if grep -q 'Permission being assigned already exists' "$errors"; then
+# 3. Grant what is missing. A duplicate answer means it was granted meanwhile (or a replica had
+# not yet shown it): that is success too.
+# (${a[@]+"${a[@]}"}: an empty array under `set -u` in bash before 4.4.)
+for i in ${to_grant[@]+"${to_grant[@]}"}; do
+  role=${ROLES[i]}
+  body="{\"principalId\": \"$principal\", \"resourceId\": \"$graph_sp\", "
+  body+="\"appRoleId\": \"${role_ids[i]}\"}"
+  errors=$(mktemp)
+  if ! (graph POST "$assignments" --output none --headers Content-Type=application/json \
+    --body "$body") 2>"$errors"; then
+    if grep -q 'Permission being assigned already exists' "$errors"; then
+      rm -f "$errors"
+      echo "$role is already granted to $principal; nothing changed."
+      continue
+    fi
+    cat "$errors" >&2
     rm -f "$errors"
-    echo "$ROLE is already granted to $principal; nothing changed."
-    exit 0
+    exit 1
   fi
   cat "$errors" >&2
   rm -f "$errors"
-  exit 1
-fi
-cat "$errors" >&2
-rm -f "$errors"
-echo "$ROLE granted to $principal. New tokens carry it within minutes (cached ones: up to 24 h)."
+  echo "$role granted to $principal. New tokens carry it within minutes (cached ones: up to 24 h)."
+done

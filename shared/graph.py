@@ -8,6 +8,10 @@ message and the request-id, plus what an admin can do about it. Decisions branch
 
 The bearer token goes only to GRAPH_ENDPOINT: redirects are not followed, so a redirecting
 server cannot lead the token to another host.
+
+`acquire_token`, `get_with_retries` and `graph_error` are shared with the v1.0 source
+(`shared.graph_details`), so both report sources get tokens, retry and explain Graph's errors
+the same way.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 _PERMISSION = (
-    "the app's identity lacks the Microsoft Graph application permission Reports.Read.All "
+    "the app's identity lacks the Microsoft Graph application permission {permission} "
     "(or it was never consented): grant it as the README's 'Grant the Graph permission' shows"
 )
 _ADVICE_BY_CODE = {
@@ -57,10 +61,17 @@ _ADVICE_BY_STATUS = {
 }
 
 
+def _advice(code: str | None, status: int, permission: str) -> str | None:
+    advice = _ADVICE_BY_CODE.get(code or "") or _ADVICE_BY_STATUS.get(status)
+    return advice.format(permission=permission) if advice else None
+
+
 @dataclass(frozen=True)
 class FetchedReport:
     tenant_id: str
     report: Report
+    # Admins without MFA by UPN, at most a few, for the alert only (v1 source; never stored).
+    admins_without_mfa: tuple[str, ...] = ()
 
 
 class GraphReportClient:
@@ -93,72 +104,122 @@ class GraphReportClient:
             "Accept": "application/json",
             "client-request-id": client_request_id,
         }
-        attempts = call_with_retries(
-            lambda: self._http.get(url, headers=headers, follow_redirects=False),
+        response, tries = get_with_retries(
+            self._http,
+            url,
+            headers,
             what="Graph report",
-            retry_statuses=RETRY_STATUSES,
+            endpoint=self._endpoint,
+            client_request_id=client_request_id,
             policy=self._policy,
             sleep=self._sleep,
             clock=self._clock,
         )
-        tries = attempts.tries
-        response = attempts.response
-        if response is None:
-            raise GraphError(
-                f"Graph could not be reached at {self._endpoint} {tries}: "
-                f"{type(attempts.error).__name__} ({attempts.error}); client-request-id "
-                f"{client_request_id}",
-                retryable=True,
-            ) from attempts.error
         request_id = response.headers.get("request-id")
-        if response.is_redirect:
-            raise GraphError(
-                f"Graph answered with a redirect to {response.headers.get('Location', '?')!r}, "
-                "which is not followed so the token stays with GRAPH_ENDPOINT",
-                status=response.status_code,
-                request_id=request_id,
-            )
         if response.status_code != 200:
-            raise _graph_error(response, tries)
+            raise graph_error(response, tries)
         log.info(
             "Graph report received (HTTP 200, request-id %s, client-request-id %s)",
             request_id,
             client_request_id,
         )
-        return FetchedReport(tenant_id=_tenant_of(token), report=parse_report(response.content))
+        return FetchedReport(tenant_id=tenant_of(token), report=parse_report(response.content))
 
     def _token(self) -> str:
-        scope = f"{self._endpoint}/.default"
-        try:
-            token = self._credential.get_token(scope).token
-        except CredentialUnavailableError as exc:
-            raise CredentialError(
-                "no managed identity is available to this app: turn on the function app's "
-                "system-assigned identity, or assign a user-assigned identity and set "
-                f"AZURE_CLIENT_ID to its client id ({_first_line(exc)})"
-            ) from exc
-        except ClientAuthenticationError as exc:
-            raise CredentialError(
-                f"the managed identity did not issue a token for {scope}: {_first_line(exc)}"
-            ) from exc
-        except AzureError as exc:  # ServiceRequestError: the identity endpoint is unreachable
-            raise CredentialError(
-                f"the managed identity endpoint could not be reached to get a token for {scope}: "
-                f"{_first_line(exc)}"
-            ) from exc
-        redaction.register_secret(token)
-        return token
+        return acquire_token(self._credential, self._endpoint)
 
 
-def _graph_error(response: httpx.Response, tries: str) -> GraphError:
-    code, message = _error_body(response)
+def acquire_token(credential: TokenCredential, endpoint: str) -> str:
+    """A Graph token from the app's identity (azure-identity caches and renews it), registered
+    with the log scrubber; CredentialError saying what to do if there is none."""
+    scope = f"{endpoint}/.default"
+    try:
+        token = credential.get_token(scope).token
+    except CredentialUnavailableError as exc:
+        raise CredentialError(
+            "no managed identity is available to this app: turn on the function app's "
+            "system-assigned identity, or assign a user-assigned identity and set "
+            f"AZURE_CLIENT_ID to its client id ({_first_line(exc)})"
+        ) from exc
+    except ClientAuthenticationError as exc:
+        raise CredentialError(
+            f"the managed identity did not issue a token for {scope}: {_first_line(exc)}"
+        ) from exc
+    except AzureError as exc:  # ServiceRequestError: the identity endpoint is unreachable
+        raise CredentialError(
+            f"the managed identity endpoint could not be reached to get a token for {scope}: "
+            f"{_first_line(exc)}"
+        ) from exc
+    redaction.register_secret(token)
+    return token
+
+
+def get_with_retries(
+    http: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    *,
+    what: str,
+    endpoint: str,
+    client_request_id: str,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+    clock: Callable[[], datetime],
+    before_each: Callable[[], None] | None = None,
+) -> tuple[httpx.Response, str]:
+    """GET `url` within the retry policy; return the final answer (never a redirect) and how
+    many attempts it took (`after 2 attempts`). `before_each` runs before every attempt (a
+    pacer). Raise GraphError if Graph could not be reached or answered with a redirect."""
+
+    def send() -> httpx.Response:
+        if before_each is not None:
+            before_each()
+        return http.get(url, headers=headers, follow_redirects=False)
+
+    attempts = call_with_retries(
+        send,
+        what=what,
+        retry_statuses=RETRY_STATUSES,
+        policy=policy,
+        sleep=sleep,
+        clock=clock,
+    )
+    tries = attempts.tries
+    response = attempts.response
+    if response is None:
+        raise GraphError(
+            f"Graph could not be reached at {endpoint} {tries}: "
+            f"{type(attempts.error).__name__} ({attempts.error}); client-request-id "
+            f"{client_request_id}",
+            retryable=True,
+        ) from attempts.error
+    if response.is_redirect:
+        raise GraphError(
+            f"Graph answered with a redirect to {response.headers.get('Location', '?')!r}, "
+            "which is not followed so the token stays with GRAPH_ENDPOINT",
+            status=response.status_code,
+            request_id=response.headers.get("request-id"),
+        )
+    return response, tries
+
+
+def graph_error(
+    response: httpx.Response,
+    tries: str,
+    *,
+    permission: str = "Reports.Read.All",
+    request: str = "the report request",
+) -> GraphError:
+    """The GraphError for a non-success answer: Graph's code, message and request-id, and what
+    an admin can do about it (`permission` names the Graph permission the call needs)."""
+    code, message = error_body(response)
     status = response.status_code
     retryable = status in RETRY_STATUSES
-    advice = _ADVICE_BY_CODE.get(code or "") or _ADVICE_BY_STATUS.get(status)
+    advice = _advice(code, status, permission)
     if retryable:
         advice = f"Graph kept failing {tries}; the next run will try again"
     return GraphError(
-        f"Graph refused the report request: {advice or 'unexpected answer'}",
+        f"Graph refused {request}: {advice or 'unexpected answer'}",
         status=status,
         code=code,
         graph_message=message,
@@ -167,7 +228,7 @@ def _graph_error(response: httpx.Response, tries: str) -> GraphError:
     )
 
 
-def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
+def error_body(response: httpx.Response) -> tuple[str | None, str | None]:
     """Graph's `{"error": {"code", "message"}}`, if the body is that."""
     try:
         error = response.json().get("error")
@@ -182,7 +243,7 @@ def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
     )
 
 
-def _tenant_of(token: str) -> str:
+def tenant_of(token: str) -> str:
     """The `tid` claim of the access token: which tenant this report describes."""
     try:
         payload = token.split(".")[1]

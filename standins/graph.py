@@ -1,11 +1,31 @@
-"""A loopback Microsoft Graph that serves the registration report (or scripted failures)."""
+"""A loopback Microsoft Graph that serves the registration report (or scripted failures).
+
+Two reports: the beta `getCredentialUserRegistrationCount` (one body, `report_body`), and, when
+given `details=DetailsService(...)`, the v1.0 `userRegistrationDetails` of a synthetic tenant,
+paged with `@odata.nextLink` and a `$skiptoken`, optionally throttled like Graph (5 requests
+per 10 s, then 429 with a decimal Retry-After), with skip tokens that expire, `$count`, and
+failures scripted for a given page.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
 from standins.loopback import LoopbackServer, Reply, Request, Script
+from standins.registration_details import SyntheticTenant
 from standins.reports import realistic_body
 
 REPORT_PATH = "/beta/reports/getCredentialUserRegistrationCount"
+DETAILS_PATH = "/v1.0/reports/authenticationMethods/userRegistrationDetails"
+COUNT_PATH = DETAILS_PATH + "/$count"
+DETAILS_CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails"
 
 
 def graph_error(status: int, code: str, message: str, **headers: str) -> Reply:
@@ -16,28 +36,168 @@ def graph_error(status: int, code: str, message: str, **headers: str) -> Reply:
     return Reply(status, body, {"request-id": f"req-{status}-{code}", **headers})
 
 
+class RateLimit:
+    """Graph's identity-report throttle: at most `limit` requests in any `window` seconds of
+    `clock` (a sliding window over accepted requests); beyond it, 429 with Retry-After."""
+
+    def __init__(
+        self, *, limit: int = 5, window: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self.throttled = 0
+        self._accepted: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def admit(self) -> Reply | None:
+        """None if the request may go on, or the 429 to answer with."""
+        with self._lock:
+            now = self.clock()
+            while self._accepted and self._accepted[0] <= now - self.window:
+                self._accepted.popleft()
+            if len(self._accepted) < self.limit:
+                self._accepted.append(now)
+                return None
+            self.throttled += 1
+            wait = self._accepted[0] + self.window - now
+        return graph_error(
+            429,
+            "TooManyRequests",
+            "Too many requests.",
+            **{"Retry-After": f"{max(wait, 0.001):.3f}"},
+        )
+
+
+@dataclass
+class DetailsService:
+    """How the stand-in serves `userRegistrationDetails` for `tenant`.
+
+    - `page_size`: records per page without `$top`; `$top` is honoured up to `max_page_size`.
+    - `rate_limit`: throttle like Graph (None: never).
+    - `skiptoken_ttl`: seconds (of `clock`) after which a skip token is refused with Graph's
+      400 `Directory_ExpiredPageToken` (None: never).
+    - `count_supported`: answer `$count` (with `ConsistencyLevel: eventual`) as plain text;
+      otherwise 400.
+    - `page_failures`: replies given, in order, to requests for page N (1-based) before the
+      page itself is served: `{3: [Reply(503)] * 5}` fails page 3 for five attempts.
+    - `next_link_origin`: the origin nextLinks point at (None: the stand-in's own URL).
+    """
+
+    tenant: SyntheticTenant
+    page_size: int = 100
+    max_page_size: int = 999
+    rate_limit: RateLimit | None = None
+    skiptoken_ttl: float | None = None
+    count_supported: bool = False
+    page_failures: dict[int, list[Reply]] = field(default_factory=dict)
+    next_link_origin: str | None = None
+    clock: Callable[[], float] = time.monotonic
+    pages_served: int = 0
+
+
 class GraphStandIn(LoopbackServer):
-    """Answers the report path with `report_body` unless a scripted reply comes first.
+    """Answers the report paths unless a scripted reply comes first.
 
     Requests without a bearer token get Graph's 401; other paths get 404.
     """
 
-    def __init__(self, report_body: bytes | None = None) -> None:
+    def __init__(
+        self, report_body: bytes | None = None, *, details: DetailsService | None = None
+    ) -> None:
         self.report_body = report_body if report_body is not None else realistic_body()
+        self.details = details
         self.script = Script(self._default)
+        self._lock = threading.Lock()
         super().__init__(self.script)
 
     def _default(self, request: Request) -> Reply:
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
-        if request.path != REPORT_PATH:
-            return graph_error(404, "Request_ResourceNotFound", "Resource not found.")
+        if request.path == REPORT_PATH:
+            return Reply(
+                200,
+                self.report_body,
+                {"Content-Type": "application/json", "request-id": "req-report-ok"},
+            )
+        if self.details is not None and request.path in (DETAILS_PATH, COUNT_PATH):
+            service = self.details
+            if service.rate_limit is not None:
+                throttled = service.rate_limit.admit()
+                if throttled is not None:
+                    return throttled
+            if request.path == COUNT_PATH:
+                return self._count(service, request)
+            return self._page(service, request)
+        return graph_error(404, "Request_ResourceNotFound", "Resource not found.")
+
+    def _page(self, service: DetailsService, request: Request) -> Reply:
+        select_values = request.query.get("$select")
+        select = select_values[0].split(",") if select_values else None
+        token = request.query.get("$skiptoken", [None])[0]
+        if token is None:
+            top = int(request.query.get("$top", [service.page_size])[0])
+            offset, size = 0, max(1, min(top, service.max_page_size))
+        else:
+            try:
+                state = json.loads(base64.urlsafe_b64decode(token.encode()))
+                offset, size, issued = int(state["o"]), int(state["n"]), float(state["t"])
+            except (ValueError, KeyError, TypeError):
+                return graph_error(400, "BadRequest", "Invalid $skiptoken.")
+            ttl = service.skiptoken_ttl
+            if ttl is not None and service.clock() - issued > ttl:
+                return graph_error(
+                    400,
+                    "Directory_ExpiredPageToken",
+                    "The specified page token value has expired and can no longer be included "
+                    "in your request.",
+                )
+        page = offset // size + 1
+        with self._lock:
+            failures = service.page_failures.get(page)
+            if failures:
+                return failures.pop(0)
+            service.pages_served += 1
+        body: dict[str, object] = {
+            "@odata.context": DETAILS_CONTEXT,
+            "value": service.tenant.records(offset, offset + size, select),
+        }
+        if offset + size < service.tenant.users:
+            state = {"o": offset + size, "n": size, "t": service.clock()}
+            next_token = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
+            query = f"$select={quote(','.join(select), safe=',')}&" if select else ""
+            origin = service.next_link_origin or self.url
+            body["@odata.nextLink"] = f"{origin}{DETAILS_PATH}?{query}$skiptoken={next_token}"
         return Reply(
             200,
-            self.report_body,
-            {"Content-Type": "application/json", "request-id": "req-report-ok"},
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json", "request-id": f"req-details-{page}"},
         )
+
+    def _count(self, service: DetailsService, request: Request) -> Reply:
+        if not service.count_supported:
+            return graph_error(400, "BadRequest", "Invalid request: $count is not supported.")
+        if request.headers.get("consistencylevel", "").lower() != "eventual":
+            return graph_error(400, "Request_BadRequest", "ConsistencyLevel eventual required.")
+        conditions: list[tuple[str, bool]] = []
+        condition = request.query.get("$filter", [""])[0]
+        for part in filter(None, condition.split(" and ")):
+            name, operator, value = part.split(" ")
+            if operator != "eq" or value not in ("true", "false"):
+                return graph_error(400, "BadRequest", "Unsupported filter.")
+            conditions.append((name, value == "true"))
+        tenant = service.tenant
+        count = sum(
+            1
+            for user in (tenant.user(index) for index in range(tenant.users))
+            if all(user.get(name) == wanted for name, wanted in conditions)
+        )
+        return Reply(200, str(count), {"Content-Type": "text/plain", "request-id": "req-count"})
 
     @property
     def report_requests(self) -> list[Request]:
         return [r for r in self.requests if r.path == REPORT_PATH]
+
+    @property
+    def details_requests(self) -> list[Request]:
+        return [r for r in self.requests if r.path in (DETAILS_PATH, COUNT_PATH)]

@@ -43,12 +43,12 @@ class Directory:
     principals: set[str] = field(default_factory=set)
     assignments: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def reports_read_all_id(self) -> str:
+    def application_role_id(self, value: str) -> str:
+        """The id of Graph's Application role named `value` (not a delegated twin)."""
         return next(
             r["id"]
             for r in self.app_roles
-            if r["value"] == REPORTS_READ_ALL and "Application" in r["allowedMemberTypes"]
+            if r["value"] == value and "Application" in r["allowedMemberTypes"]
         )
 
     def assign(self, principal: str, role_value: str) -> dict[str, Any]:

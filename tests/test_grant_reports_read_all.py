@@ -94,21 +94,45 @@ def grant(
 
 
 @needs_bash
-def test_the_first_run_assigns_reports_read_all_looked_up_by_name(graph, az) -> None:
+def test_the_first_run_assigns_both_roles_looked_up_by_name(graph, az) -> None:
     result = grant(graph, az, "--principal-id", PRINCIPAL)
 
     assert result.returncode == 0, result.stderr
     assert "Reports.Read.All granted" in result.stdout
-    [post] = graph.posts
-    assert post.path == f"/v1.0/servicePrincipals/{PRINCIPAL}/appRoleAssignments"
-    assert post.json() == {
-        "principalId": PRINCIPAL,
-        "resourceId": graph.directory.graph_sp_id,
-        "appRoleId": graph.directory.reports_read_all_id,  # the Application role, fresh per run
-    }
-    assert graph.directory.assignments == [
-        {"id": graph.directory.assignments[0]["id"], **post.json()}
+    assert "AuditLog.Read.All granted" in result.stdout
+    assert [post.path for post in graph.posts] == [
+        f"/v1.0/servicePrincipals/{PRINCIPAL}/appRoleAssignments"
+    ] * 2
+    assert [post.json() for post in graph.posts] == [
+        {
+            "principalId": PRINCIPAL,
+            "resourceId": graph.directory.graph_sp_id,
+            # The Application roles, with ids fresh per run.
+            "appRoleId": graph.directory.application_role_id(role),
+        }
+        for role in ("Reports.Read.All", "AuditLog.Read.All")
     ]
+    assert graph.directory.assignments == [
+        {"id": assignment["id"], **post.json()}
+        for assignment, post in zip(graph.directory.assignments, graph.posts, strict=True)
+    ]
+
+
+@needs_bash
+def test_an_identity_granted_only_reports_read_all_gets_just_auditlog_read_all(graph, az) -> None:
+    graph.directory.assign(PRINCIPAL, "Reports.Read.All")  # by an earlier version of the script
+
+    check = grant(graph, az, "--principal-id", PRINCIPAL, "--check")
+    result = grant(graph, az, "--principal-id", PRINCIPAL)
+
+    assert check.returncode == NOT_GRANTED, check.stderr
+    assert "Reports.Read.All is granted" in check.stdout
+    assert "AuditLog.Read.All is NOT granted" in check.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Reports.Read.All is already granted" in result.stdout
+    assert "AuditLog.Read.All granted" in result.stdout
+    [post] = graph.posts
+    assert post.json()["appRoleId"] == graph.directory.application_role_id("AuditLog.Read.All")
 
 
 @needs_bash
@@ -118,9 +142,10 @@ def test_a_second_run_says_already_granted_and_posts_nothing(graph, az) -> None:
     again = grant(graph, az, "--principal-id", PRINCIPAL)
 
     assert again.returncode == 0, again.stderr
-    assert "already granted" in again.stdout
-    assert len(graph.posts) == 1
-    assert len(graph.directory.assignments) == 1
+    assert "Reports.Read.All is already granted" in again.stdout
+    assert "AuditLog.Read.All is already granted" in again.stdout
+    assert len(graph.posts) == 2
+    assert len(graph.directory.assignments) == 2
 
 
 @needs_bash
@@ -135,8 +160,9 @@ def test_check_says_not_granted_with_exit_3_before_and_granted_with_0_after_with
     assert before.returncode == NOT_GRANTED, before.stderr
     assert "NOT granted" in before.stdout
     assert after.returncode == 0, after.stderr
-    assert "is granted" in after.stdout
-    assert len(graph.posts) == 1  # the grant's, not the checks'
+    assert "Reports.Read.All is granted" in after.stdout
+    assert "AuditLog.Read.All is granted" in after.stdout
+    assert len(graph.posts) == 2  # the grant's, not the checks'
 
 
 @needs_bash
@@ -187,9 +213,10 @@ def test_a_grant_made_meanwhile_is_taken_as_already_granted(graph, az) -> None:
     result = grant(graph, az, "--principal-id", PRINCIPAL)
 
     assert result.returncode == 0, result.stderr
-    assert "already granted" in result.stdout
-    assert len(graph.posts) == 1
-    assert len(graph.directory.assignments) == 1
+    assert "Reports.Read.All is already granted" in result.stdout
+    assert "AuditLog.Read.All granted" in result.stdout
+    assert len(graph.posts) == 2
+    assert len(graph.directory.assignments) == 2
 
 
 @needs_bash
@@ -290,16 +317,17 @@ def test_graph_is_looked_up_by_its_app_id_with_a_url_encoded_filter(graph, az) -
 
 
 @needs_bash
-def test_a_graph_without_the_application_role_fails_clearly(graph, az) -> None:
-    application_role = graph.directory.reports_read_all_id
+@pytest.mark.parametrize("role", ["Reports.Read.All", "AuditLog.Read.All"])
+def test_a_graph_without_an_application_role_fails_clearly(graph, az, role) -> None:
+    application_role = graph.directory.application_role_id(role)
     graph.directory.app_roles = [
         r for r in graph.directory.app_roles if r["id"] != application_role
-    ]  # the delegated Reports.Read.All stays, and must not be taken for it
+    ]  # a delegated Reports.Read.All stays, and must not be taken for it
 
     result = grant(graph, az, "--principal-id", PRINCIPAL)
 
     assert result.returncode == 1
-    assert "no application role named Reports.Read.All" in result.stderr
+    assert f"no application role named {role}" in result.stderr
     assert graph.posts == []
 
 

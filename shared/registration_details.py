@@ -1,0 +1,246 @@
+"""Aggregate Graph v1.0 `userRegistrationDetails` records into a Report (pure: no I/O).
+
+`GET /v1.0/reports/authenticationMethods/userRegistrationDetails` answers one record per user
+(https://learn.microsoft.com/graph/api/resources/userregistrationdetails), paged. This module
+turns pages of records into the counts the beta report used to give, plus a few it never had:
+
+    registered           isSsprRegistered        (the beta report's names, kept)
+    enabled              isSsprEnabled
+    capable              isSsprCapable
+    mfaRegistered        isMfaRegistered
+    mfaCapable           isMfaCapable
+    passwordlessCapable  isPasswordlessCapable
+    phishingResistant    at least one phishing-resistant method in methodsRegistered
+    adminsWithoutMfa     isAdmin and not isMfaRegistered
+
+A `Tally` is fed one page at a time and holds only counters (and at most `admin_names` names),
+never the records, so memory does not grow with the tenant. It serializes to a small JSON dict
+for a checkpoint; the names are left out of it on purpose (they are shown in one alert, never
+stored), so a pass resumed from a checkpoint lists only the names it read itself.
+
+Every record is validated: a missing field or a wrong type raises ReportFormatError naming it
+(`value[12].isMfaRegistered`), so that nothing is counted from an answer we do not understand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.errors import ReportFormatError
+from shared.report import Report
+
+# The record's boolean fields and the metric each one counts.
+_FLAG_METRICS = (
+    ("isSsprRegistered", "registered"),
+    ("isSsprEnabled", "enabled"),
+    ("isSsprCapable", "capable"),
+    ("isMfaRegistered", "mfaRegistered"),
+    ("isMfaCapable", "mfaCapable"),
+    ("isPasswordlessCapable", "passwordlessCapable"),
+)
+
+METRICS: tuple[str, ...] = (
+    *(metric for _, metric in _FLAG_METRICS),
+    "phishingResistant",
+    "adminsWithoutMfa",
+)
+
+# What `$select` asks for: exactly the fields read below.
+SELECT_FIELDS: tuple[str, ...] = (
+    "id",
+    "userPrincipalName",
+    "userType",
+    "isAdmin",
+    *(flag for flag, _ in _FLAG_METRICS),
+    "methodsRegistered",
+)
+
+# methodsRegistered values that are phishing-resistant. Graph documents the value names in the
+# evolvable enum `usageAuthMethod` (https://learn.microsoft.com/graph/api/resources/usageauthmethod
+# ?view=graph-rest-beta): FIDO2 security keys, passkeys (device-bound, in Microsoft
+# Authenticator, in Windows Hello, synced), Windows Hello for Business and the macOS Platform SSO
+# secure-enclave key. `fido2` is the spelling the v1.0 resource page's description uses.
+# Certificate-based authentication has no member in that enum; `x509CertificateMultiFactor` is
+# the name Microsoft uses for multifactor CBA elsewhere (authentication strengths), included so
+# that a tenant reporting it is counted. Single-factor CBA is not phishing-resistant MFA.
+PHISHING_RESISTANT_METHODS = frozenset(
+    {
+        "fido2",
+        "fido2SecurityKey",
+        "passKeyDeviceBound",
+        "passKeyDeviceBoundAuthenticator",
+        "passKeyDeviceBoundWindowsHello",
+        "passKeySynced",
+        "windowsHelloForBusiness",
+        "macOsSecureEnclaveKey",
+        "x509CertificateMultiFactor",
+    }
+)
+
+_TALLY_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which users count. Guests count unless `include_guests` is False; `exclude_users` (object
+    ids or UPNs, any case) are left out of every metric, the total included."""
+
+    include_guests: bool = True
+    exclude_users: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, *, include_guests: bool = True, exclude_users: Iterable[str] = ()) -> Scope:
+        return cls(include_guests, frozenset(u.strip().lower() for u in exclude_users if u))
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What a checkpoint records of the scope: a resumed pass must count the same users.
+        The exclusions are hashed: UPNs have no business in a queue message."""
+        joined = "\n".join(sorted(self.exclude_users)).encode()
+        return {"guests": self.include_guests, "excluded": hashlib.sha256(joined).hexdigest()[:16]}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The aggregate: a Report like the beta one, plus at most N admins without MFA (by UPN)."""
+
+    report: Report
+    admins_without_mfa: tuple[str, ...]
+
+
+class Tally:
+    """Counters over the records seen so far. Feed pages with `add_page`, read with `summary`."""
+
+    def __init__(self, scope: Scope, *, admin_names: int = 0) -> None:
+        self.scope = scope
+        self.admin_names = admin_names
+        self.pages = 0
+        self.records = 0  # every record read, counted or not
+        self.total = 0
+        self.counts = dict.fromkeys(METRICS, 0)
+        self.names: list[str] = []
+
+    def add_page(self, records: Any) -> None:
+        """Count one page's `value`; raise ReportFormatError (naming the field) on a bad record,
+        in which case the tally must be thrown away (part of the page may be counted)."""
+        if not isinstance(records, list):
+            raise ReportFormatError("value", f"expected a list, got {_kind(records)}")
+        self.pages += 1
+        excluded = self.scope.exclude_users
+        guests = self.scope.include_guests
+        counts = self.counts
+        for index, record in enumerate(records):
+            self.records += 1
+            path = f"value[{index}]"
+            if not isinstance(record, dict):
+                raise ReportFormatError(path, f"expected an object, got {_kind(record)}")
+            user_id = _string(record, "id", path)
+            upn = _upn(record, path)
+            user_type = _string(record, "userType", path)
+            is_admin = _flag(record, "isAdmin", path)
+            flags = [_flag(record, name, path) for name, _ in _FLAG_METRICS]
+            methods = record.get("methodsRegistered")
+            if not isinstance(methods, list):
+                problem = "missing" if methods is None else f"expected a list, got {_kind(methods)}"
+                raise ReportFormatError(f"{path}.methodsRegistered", problem)
+            for position, method in enumerate(methods):
+                if not isinstance(method, str):
+                    raise ReportFormatError(
+                        f"{path}.methodsRegistered[{position}]",
+                        f"expected a string, got {_kind(method)}",
+                    )
+            if not guests and user_type == "guest":
+                continue
+            if excluded and (user_id.lower() in excluded or (upn or "").lower() in excluded):
+                continue
+            self.total += 1
+            for (_, metric), value in zip(_FLAG_METRICS, flags, strict=True):
+                if value:
+                    counts[metric] += 1
+            if not PHISHING_RESISTANT_METHODS.isdisjoint(methods):
+                counts["phishingResistant"] += 1
+            if is_admin and not flags[3]:  # isMfaRegistered
+                counts["adminsWithoutMfa"] += 1
+                if len(self.names) < self.admin_names:
+                    self.names.append(upn or user_id)
+
+    def summary(self) -> Summary:
+        return Summary(
+            report=Report(report_id=None, total_users=self.total, counts=dict(self.counts)),
+            admins_without_mfa=tuple(self.names),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The partial aggregate for a checkpoint: counters and the scope's fingerprint only."""
+        return {
+            "v": _TALLY_VERSION,
+            "scope": self.scope.fingerprint(),
+            "pages": self.pages,
+            "records": self.records,
+            "total": self.total,
+            "counts": dict(self.counts),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], scope: Scope, *, admin_names: int = 0) -> Tally:
+        """Rebuild a partial aggregate; ValueError if it is malformed or was counted under
+        another scope (then the pass must start over)."""
+        if not isinstance(data, Mapping) or data.get("v") != _TALLY_VERSION:
+            raise ValueError("not a registration tally of this version")
+        if data.get("scope") != scope.fingerprint():
+            raise ValueError("the tally was counted with other guest or exclusion settings")
+        counts = data.get("counts")
+        if not isinstance(counts, Mapping) or set(counts) != set(METRICS):
+            raise ValueError("the tally's counts are not the expected metrics")
+        tally = cls(scope, admin_names=admin_names)
+        tally.pages = _number(data.get("pages"))
+        tally.records = _number(data.get("records"))
+        tally.total = _number(data.get("total"))
+        tally.counts = {metric: _number(counts[metric]) for metric in METRICS}
+        if any(count > tally.total for count in tally.counts.values()):
+            raise ValueError("the tally counts more users in a metric than in total")
+        return tally
+
+
+def _number(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"the tally holds a bad number: {value!r}")
+    return value
+
+
+def _flag(record: dict[str, Any], name: str, path: str) -> bool:
+    value = record.get(name)
+    if value is True or value is False:
+        return value
+    problem = "missing" if name not in record else f"expected a boolean, got {_kind(value)}"
+    raise ReportFormatError(f"{path}.{name}", problem)
+
+
+def _string(record: dict[str, Any], name: str, path: str) -> str:
+    value = record.get(name)
+    if isinstance(value, str) and value:
+        return value
+    if name not in record:
+        raise ReportFormatError(f"{path}.{name}", "missing")
+    raise ReportFormatError(f"{path}.{name}", f"expected a non-empty string, got {_kind(value)}")
+
+
+def _upn(record: dict[str, Any], path: str) -> str | None:
+    """The UPN is used only to match exclusions and name admins: null is tolerated (the record
+    still counts, under its id), a missing field or another type is not."""
+    if "userPrincipalName" not in record:
+        raise ReportFormatError(f"{path}.userPrincipalName", "missing")
+    value = record["userPrincipalName"]
+    if value is None or isinstance(value, str):
+        return value or None
+    raise ReportFormatError(f"{path}.userPrincipalName", f"expected a string, got {_kind(value)}")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    names |= {int: "an integer", float: "a fractional number"}
+    return names.get(type(value), f"a {type(value).__name__}")
