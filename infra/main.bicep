@@ -36,6 +36,9 @@ param userAssignedIdentityResourceId string = ''
 @description('FETCH_SCHEDULE: 6-field NCRONTAB, UTC.')
 param fetchSchedule string = '0 0 6 * * *'
 
+@description('DIGEST_SCHEDULE: when the weekly digest is posted, 6-field NCRONTAB, UTC (Mondays 08:00). Empty turns the digest off.')
+param digestSchedule string = '0 0 8 * * 1'
+
 @description('THRESHOLDS: comma-separated status=minimum, as a ratio or a percentage.')
 param thresholds string = 'mfaRegistered=95%,capable=90%'
 
@@ -291,6 +294,7 @@ var commonSettings = [
   { name: 'AzureWebJobsStorage__accountName', value: storage.name }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
   { name: 'FETCH_SCHEDULE', value: fetchSchedule }
+  { name: 'DIGEST_SCHEDULE', value: digestSchedule }
   { name: 'THRESHOLDS', value: thresholds }
   { name: 'GRAPH_ENDPOINT', value: graphEndpoint }
   { name: 'ALERT_REPEAT_HOURS', value: alertRepeatHours }

@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
-from shared.alerting import CONFIG_HEALTH, Event, Notice
+from shared.alerting import CONFIG_HEALTH, FETCH_HEALTH, AlertState, Event, Notice
 from shared.coverage import KNOWN_STATUSES, Reading, label
 from shared.redaction import redact
 from shared.snapshot import Snapshot
+from shared.trends import Trend
 
 # The Entra admin center page that shows who has registered which method.
 ENTRA_ACTIVITY_URL = (
@@ -44,7 +45,8 @@ MAX_NOTICE_LINES = 6  # drop notices can come for every status: hundreds of line
 MAX_ERROR_CHARS = 600  # the error's start says what failed; the rest is in the logs
 MAX_REPORT_ID_CHARS = 100  # Graph's ids are short; a hostile one must not bloat the card
 MAX_LABEL_CHARS = 60  # a status name is Graph's to choose: keep the metric column readable
-_HEADER = ("Metric", "Coverage", "Threshold", "State", "Change")
+_HEADER: tuple[str, ...] = ("Metric", "Coverage", "Threshold", "State", "Change")
+_TREND_HEADER = ("7 days", "30 days", "Trend")
 _SEVERITY = {"attention": "🔴", "warning": "🟠", "good": "🟢", "default": "ℹ️"}
 # The table's columns as weights, the same in every row so that they line up: metric, coverage,
 # threshold. At 360 px that leaves about 120, 90 and 90 px.
@@ -60,6 +62,9 @@ class Row(NamedTuple):
     threshold: str  # "95%", or "–" when none is configured
     state: str  # "BELOW", "ok", "undefined" or "no threshold"
     change: str  # "-7.7 pts" since the previous snapshot, or "–"
+    change_7d: str = ""  # "-2.1 pts" over 7 days, "–" unknown, "" when no trend is known
+    change_30d: str = ""
+    sparkline: str = ""  # the last snapshots, oldest first (shared/trends.py)
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,13 @@ class Message:
 
 
 def coverage_message(
-    snapshot: Snapshot, readings: Sequence[Reading], events: Sequence[Event]
+    snapshot: Snapshot,
+    readings: Sequence[Reading],
+    events: Sequence[Event],
+    trends: Mapping[str, Trend] | None = None,
 ) -> Message:
-    """The summary for a snapshot whose check produced `events` (at least one)."""
+    """The summary for a snapshot whose check produced `events` (at least one); each metric
+    with a known trend (`trends`, by status) shows it under its row."""
     now = snapshot.fetched_at
     lines = [_event_line(event, now) for event in events]
     kinds = {event.notice for event in events}
@@ -126,7 +135,10 @@ def coverage_message(
         lines=lines,
         # The reason for the card leads the table: metrics below their threshold, then those
         # with a threshold or a notice, then the rest (a report can carry hundreds).
-        rows=[_row(r) for r in sorted(readings, key=lambda r: (not r.breached, not watched(r)))],
+        rows=[
+            _row(r, (trends or {}).get(r.status))
+            for r in sorted(readings, key=lambda r: (not r.breached, not watched(r)))
+        ],
         footer=f"Tenant {snapshot.key.tenant_id} · fetched {now:%Y-%m-%d %H:%M} UTC"
         + (f" · report {report_id}" if report_id else ""),
     )
@@ -175,11 +187,15 @@ def render_card(message: Message, location: AppLocation | None = None) -> dict[s
 
 
 def render_text(message: Message) -> str:
-    """The same facts as the card, for the log when no webhook is configured."""
-    out = [f"{_SEVERITY.get(message.severity, '')} {message.title}".strip(), *message.lines]
+    """The same facts as the card, for the log when no webhook is configured: plain text, so
+    the card's markdown (`**bold**`) is dropped."""
+    out = [f"{_SEVERITY.get(message.severity, '')} {message.title}".strip()]
+    out += [line.replace("**", "") for line in message.lines]
     if message.rows:
-        table = [_HEADER, *(_text_cells(row) for row in message.rows)]
-        widths = [max(len(r[i]) for r in table) for i in range(len(_HEADER))]
+        with_trends = any(row.change_7d for row in message.rows)
+        header = _HEADER + _TREND_HEADER if with_trends else _HEADER
+        table = [header, *(_text_cells(row, with_trends) for row in message.rows)]
+        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
         for cells in table:
             out.append(
                 "  "
@@ -201,9 +217,12 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-–") + "…"
 
 
-def _text_cells(row: Row) -> tuple[str, str, str, str, str]:
+def _text_cells(row: Row, with_trends: bool) -> tuple[str, ...]:
     coverage = row.coverage if not row.users else f"{row.coverage} ({row.users})"
-    return (row.metric, coverage, row.threshold, row.state, row.change)
+    cells: tuple[str, ...] = (row.metric, coverage, row.threshold, row.state, row.change)
+    if with_trends:
+        cells += (row.change_7d or "–", row.change_30d or "–", row.sparkline)
+    return cells
 
 
 def _envelope(message: Message, rows: list[Row], location: AppLocation | None) -> dict[str, Any]:
@@ -233,7 +252,10 @@ def _envelope(message: Message, rows: list[Row], location: AppLocation | None) -
     if rows:
         shown = rows[:MAX_TABLE_ROWS]
         body.append(_header_columns(separator=True))
-        body.extend(_columns(row) for row in shown)
+        for row in shown:
+            body.append(_columns(row))
+            if row.change_7d:
+                body.append(_trend_line(row))
         hidden = len(message.rows) - len(shown)
         if hidden:
             body.append(_subtle(f"…and {hidden} more statuses"))
@@ -315,6 +337,14 @@ def _columns(row: Row) -> dict[str, Any]:
     return _column_set([metric, coverage, threshold])
 
 
+def _trend_line(row: Row) -> dict[str, Any]:
+    """Under a metric's row, the full card's width: its shape and its 7- and 30-day change.
+    Short words only, so that a phone wraps between them, never inside one."""
+    parts = [f"{row.sparkline} trend"] if row.sparkline else []
+    parts += [f"7 days {row.change_7d}", f"30 days {row.change_30d}"]
+    return {**_cell(" · ".join(parts), subtle=True, small=True), "spacing": "None"}
+
+
 def _column_set(cells: Sequence[list[dict[str, Any]]]) -> dict[str, Any]:
     return {
         "type": "ColumnSet",
@@ -346,7 +376,7 @@ def _cell(
     return block
 
 
-def _row(reading: Reading) -> Row:
+def _row(reading: Reading, trend: Trend | None = None) -> Row:
     users = f"{reading.count:,} of {reading.total:,}"
     if reading.exceeds_total:  # real data, not capped: say why it can happen
         users += " (the total counts enabled users only)"
@@ -363,8 +393,24 @@ def _row(reading: Reading) -> Row:
         users=users,
         threshold=threshold,
         state=state,
-        change="–" if change is None else f"{float(change):+.1f} pts",
+        change=_signed_points(change),
+        **_trend_cells(trend),
     )
+
+
+def _trend_cells(trend: Trend | None) -> dict[str, str]:
+    """A trend's cells; none before there are two snapshots to compare (a first run)."""
+    if trend is None or not trend.sparkline:
+        return {}
+    return {
+        "change_7d": _signed_points(trend.change_7d),
+        "change_30d": _signed_points(trend.change_30d),
+        "sparkline": trend.sparkline,
+    }
+
+
+def _signed_points(change: Fraction | None) -> str:
+    return "–" if change is None else f"{float(change):+.1f} pts"
 
 
 def _event_title(event: Event) -> str:
@@ -476,3 +522,83 @@ def _duration(delta: timedelta) -> str:
     parts = [(days, "day"), (hours, "hour")] if days else [(hours, "hour"), (minutes, "minute")]
     text = " ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n)
     return text or "less than a minute"
+
+
+def digest_message(
+    *,
+    now: datetime,
+    newest: Snapshot | None,
+    readings: Sequence[Reading],
+    trends: Mapping[str, Trend],
+    states: Mapping[str, AlertState],
+    fetch_health: AlertState | None,
+    week: timedelta = timedelta(days=7),
+) -> Message:
+    """The weekly summary, posted even when nothing changed: every metric with its trend, what
+    fired or resolved during the `week` before `now` (read from the alert states: see
+    shared/digest.py) and the monitor's own health."""
+    start = now - week
+    firing = sorted((s for s in states.values() if s.firing), key=lambda s: s.name)
+    resolved = [
+        s
+        for s in sorted(states.values(), key=lambda s: s.name)
+        if not s.firing and s.last_told is not None and s.since is not None and s.since >= start
+    ]
+    lines = [_digest_firing_line(state, start, now) for state in firing]
+    lines += [f"RESOLVED: {_state_label(s)} on {s.since:%a %d %b %H:%M} UTC." for s in resolved]
+    if not lines:
+        lines.append("Nothing fired or resolved this week.")
+    lines.append(_health_line(newest, fetch_health, now))
+    below = [s for s in firing if s.name not in (CONFIG_HEALTH, FETCH_HEALTH)]
+    fetch_failing = fetch_health is not None and fetch_health.firing
+    if below:
+        count = f"{len(below)} metric{'s' if len(below) != 1 else ''}"
+        title = f"Weekly digest: {count} below {'their' if len(below) != 1 else 'its'} threshold"
+    elif newest is None or fetch_failing:
+        title = "Weekly digest: the monitor is not fetching the report"
+    elif firing:
+        title = "Weekly digest: a status in THRESHOLDS is not checked"
+    else:
+        title = "Weekly digest: every metric meets its threshold"
+    attention = bool(firing) or fetch_failing or newest is None
+    footer = f"Week to {now:%Y-%m-%d %H:%M} UTC"
+    if newest is not None:
+        footer = f"Tenant {newest.key.tenant_id} · " + footer
+    return Message(
+        title=title,
+        severity="attention" if attention else "good",
+        lines=lines,
+        rows=[
+            _row(r, trends.get(r.status)) for r in sorted(readings, key=lambda r: not r.breached)
+        ],
+        footer=footer,
+    )
+
+
+def _state_label(state: AlertState) -> str:
+    if state.name == CONFIG_HEALTH:
+        return f"**THRESHOLDS** naming {state.detail or 'a status'} the report lacks"
+    return f"**{label(state.name)}**"
+
+
+def _digest_firing_line(state: AlertState, start: datetime, now: datetime) -> str:
+    since = state.since or now
+    when = f"since {since:%a %d %b %H:%M} UTC ({_duration(now - since)})"
+    if state.name == CONFIG_HEALTH:
+        return f"NOT CHECKED: {_state_label(state)}, {when}."
+    if since >= start:
+        return f"FIRED: {_state_label(state)} is below its threshold {when}."
+    return f"STILL FIRING: {_state_label(state)} has been below its threshold {when}."
+
+
+def _health_line(newest: Snapshot | None, health: AlertState | None, now: datetime) -> str:
+    """The monitor's own health: when it last fetched the report, and whether fetching fails."""
+    if newest is None:
+        fetched = "No report was fetched in the last 30 days: coverage is not being checked."
+    else:
+        ago = _duration(now - newest.fetched_at)
+        fetched = f"Last successful fetch: {newest.fetched_at:%Y-%m-%d %H:%M} UTC ({ago} ago)."
+    if health is not None and health.firing and health.since is not None:
+        error = shorten(redact(health.detail), MAX_ERROR_CHARS // 2)
+        fetched += f" Fetching has failed since {health.since:%Y-%m-%d %H:%M} UTC: {error}"
+    return fetched

@@ -1,6 +1,6 @@
 """CheckThresholds' use case: judge one snapshot and tell people what changed.
 
-Gather (snapshot, the one before it, alert states) → decide (pure, `shared.alerting`) → apply
+Gather (snapshot, the 30 days before it, alert states) → decide (pure, `shared.alerting`) → apply
 (post one message, store the states). Each snapshot is checked once: the tenant's alert states
 record the newest snapshot whose check completed, and a snapshot that is not newer than that is
 skipped, so a redelivered message posts nothing new and an older snapshot checked after a newer
@@ -15,7 +15,9 @@ would post it anyway).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from shared.alerting import Decision, decide_metrics
 from shared.bootstrap import App
@@ -23,6 +25,7 @@ from shared.cards import coverage_message
 from shared.coverage import Reading, missing_statuses, readings
 from shared.errors import NotificationError, StateConflictError
 from shared.snapshot import Snapshot, SnapshotKey
+from shared.trends import HISTORY_DAYS, Trend, trends
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +43,22 @@ class CheckOutcome:
 def check_snapshot(app: App, message: str) -> CheckOutcome:
     key = SnapshotKey.from_message(message)
     snapshot = app.snapshots.get_snapshot(key)
-    previous = app.snapshots.previous_snapshot(key)
+    # One bounded query gives the trends and, as its first entry, the previous snapshot.
+    history = app.snapshots.history(
+        key,
+        since=snapshot.fetched_at - timedelta(days=HISTORY_DAYS),
+        statuses=list(snapshot.report.counts),
+    )
+    # None fetched in 30 days: the previous one may still be older (the change column).
+    previous = history[0] if history else app.snapshots.previous_snapshot(key)
     current = readings(
         snapshot.report, app.settings.thresholds, previous.report if previous else None
     )
     _log_readings(snapshot.report.total_users, current)
+    trend = trends([snapshot, *history])
     for attempt in range(1, MAX_DECISIONS + 1):
         try:
-            return _decide_and_apply(app, snapshot, current)
+            return _decide_and_apply(app, snapshot, current, trend)
         except StateConflictError as exc:
             if attempt == MAX_DECISIONS:
                 raise
@@ -55,7 +66,9 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _decide_and_apply(app: App, snapshot: Snapshot, current: list[Reading]) -> CheckOutcome:
+def _decide_and_apply(
+    app: App, snapshot: Snapshot, current: list[Reading], trend: Mapping[str, Trend]
+) -> CheckOutcome:
     key = snapshot.key
     prior = app.alerts.get_states(key.tenant_id)
     if prior.checked is not None and prior.checked.is_newer_or_same(key):
@@ -82,7 +95,7 @@ def _decide_and_apply(app: App, snapshot: Snapshot, current: list[Reading]) -> C
         )
         return CheckOutcome(readings=current, decision=decision, posted=False)
     try:
-        app.notifier.post_message(coverage_message(snapshot, current, decision.events))
+        app.notifier.post_message(coverage_message(snapshot, current, decision.events, trend))
     except NotificationError:
         # Not told: the retry (or the next snapshot) posts it. Closed states are kept for that.
         app.alerts.save_states(key.tenant_id, prior, decision.states, checked=None)

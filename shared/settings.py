@@ -29,9 +29,11 @@ DEFAULT_THRESHOLDS = "mfaRegistered=95%,capable=90%"
 DEFAULT_SNAPSHOT_TABLE = "RegistrationSnapshots"
 DEFAULT_ALERT_TABLE = "AlertState"
 DEFAULT_ALERT_REPEAT_HOURS = 24.0
+DEFAULT_DIGEST_SCHEDULE = "0 0 8 * * 1"  # Mondays 08:00 UTC
 
-# Every setting the app itself reads (the Functions host also reads FETCH_SCHEDULE, through
-# FetchReport/function.json). The README, the example settings and infra/ are checked against it.
+# Every setting the app itself reads (the Functions host also reads FETCH_SCHEDULE and
+# DIGEST_SCHEDULE, through FetchReport/ and WeeklyDigest/function.json). The README, the example
+# settings and infra/ are checked against it.
 SETTING_NAMES = (
     "AzureWebJobsStorage",
     "AzureWebJobsStorage__accountName",
@@ -47,6 +49,7 @@ SETTING_NAMES = (
     "SNAPSHOT_TABLE",
     "ALERT_TABLE",
     "ALERTS_TO_LOG_ONLY",
+    "DIGEST_SCHEDULE",
 )
 
 # Set by App Service on every instance in Azure, never by Core Tools: the Functions host's own
@@ -109,6 +112,8 @@ class Settings:
     alert_table: str = DEFAULT_ALERT_TABLE
     fetch_schedule: str | None = None  # read by the host; checked here so errors name it
     alerts_to_log_only: bool = False
+    # When WeeklyDigest runs (read by the host); None when set empty: no digest.
+    digest_schedule: str | None = DEFAULT_DIGEST_SCHEDULE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -144,6 +149,9 @@ class Settings:
         drop_points = checked("DROP_ALERT_POINTS", _points, None)
         schedule = checked("FETCH_SCHEDULE", check_ncrontab, None)
         log_only = checked("ALERTS_TO_LOG_ONLY", _flag, False)
+        # Unset: the default. Set but empty: the digest is turned off.
+        digest_default = DEFAULT_DIGEST_SCHEDULE if "DIGEST_SCHEDULE" not in env else None
+        digest_schedule = checked("DIGEST_SCHEDULE", check_ncrontab, digest_default)
         in_azure = text(AZURE_INSTANCE_SETTING) is not None
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -177,6 +185,7 @@ class Settings:
             alert_table=tables["ALERT_TABLE"],
             fetch_schedule=schedule,
             alerts_to_log_only=log_only,
+            digest_schedule=digest_schedule,
         )
 
 

@@ -265,11 +265,13 @@ class FunctionsHost:
 
     def deliver(self, queue: str, message: str) -> Delivery:
         """Run the function triggered by `queue`, redelivering on failure as the host does."""
+        # Only queue triggers are resolved: a function the host cannot index (a timer whose
+        # %SCHEDULE% setting is empty) does not stop the others, as in the real host.
         listeners = [
             name
             for name in self.function_names()
-            for b in self.bindings(name)
-            if b["type"] == "queueTrigger" and b["queueName"] == queue
+            for b in self.spec(name)["bindings"]
+            if b["type"] == "queueTrigger" and self._resolve(name, b)["queueName"] == queue
         ]
         if len(listeners) != 1:
             raise FunctionLoadError(f"queue {queue!r} has {len(listeners)} listeners, expected 1")
