@@ -293,10 +293,14 @@ class AlertStore:
         entity = {"PartitionKey": _DIGEST_PARTITION, "RowKey": occurrence, "ClaimedAt": now}
 
         def insert(table: TableClient) -> bool:
+            # A transaction of one insert-only write (the helper the alert states use): unlike
+            # create_entity, its error says when the table is missing, so Tables.write creates it.
             try:
-                table.create_entity(entity)
-            except ResourceExistsError:  # the answer, not a failure: someone claimed it first
-                return False
+                table.submit_transaction([_conditional(entity, None)])
+            except HttpResponseError as exc:
+                if exc.status_code in _CONFLICT_STATUSES and not _table_missing(exc):
+                    return False  # the answer, not a failure: someone claimed it first
+                raise
             return True
 
         return self._tables.write(self._name, f"record the weekly digest in {self._name}", insert)
