@@ -338,11 +338,24 @@ def _columns(row: Row) -> dict[str, Any]:
 
 
 def _trend_line(row: Row) -> dict[str, Any]:
-    """Under a metric's row, the full card's width: its shape and its 7- and 30-day change.
-    Short words only, so that a phone wraps between them, never inside one."""
-    parts = [f"{row.sparkline} trend"] if row.sparkline else []
-    parts += [f"7 days {row.change_7d}", f"30 days {row.change_30d}"]
-    return {**_cell(" · ".join(parts), subtle=True, small=True), "spacing": "None"}
+    """Under a metric's row: its shape (a sparkline, sized to itself: it is one long "word"
+    that must not wrap) and, beside it, the 7- and 30-day change in short words that wrap
+    between them on a phone."""
+    change = f"7 days {row.change_7d} · 30 days {row.change_30d}"
+    return {
+        "type": "ColumnSet",
+        "spacing": "None",
+        "columns": [
+            {"type": "Column", "width": "auto", "items": [_cell(row.sparkline, subtle=True)]},
+            {
+                "type": "Column",
+                "width": "stretch",
+                "spacing": "Small",
+                "verticalContentAlignment": "Center",
+                "items": [_cell(change, subtle=True, small=True)],
+            },
+        ],
+    }
 
 
 def _column_set(cells: Sequence[list[dict[str, Any]]]) -> dict[str, Any]:
@@ -597,8 +610,11 @@ def _health_line(newest: Snapshot | None, health: AlertState | None, now: dateti
         fetched = "No report was fetched in the last 30 days: coverage is not being checked."
     else:
         ago = _duration(now - newest.fetched_at)
-        fetched = f"Last successful fetch: {newest.fetched_at:%Y-%m-%d %H:%M} UTC ({ago} ago)."
+        fetched = f"Last successful fetch: {newest.fetched_at:%a %d %b %H:%M} UTC ({ago} ago)."
     if health is not None and health.firing and health.since is not None:
-        error = shorten(redact(health.detail), MAX_ERROR_CHARS // 2)
-        fetched += f" Fetching has failed since {health.since:%Y-%m-%d %H:%M} UTC: {error}"
+        # The error itself is in the fetch cards and the logs; a digest only points at them.
+        fetched += (
+            f" Fetching has failed since {health.since:%a %d %b %H:%M} UTC "
+            f"({_duration(now - health.since)}): the fetch alert says why."
+        )
     return fetched

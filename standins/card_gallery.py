@@ -17,10 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from shared.alerting import AlertState, Event, Notice, decide_fetch_health, decide_metrics
-from shared.cards import AppLocation, coverage_message, fetch_health_message, render_card
+from shared.cards import (
+    AppLocation,
+    coverage_message,
+    digest_message,
+    fetch_health_message,
+    render_card,
+)
 from shared.coverage import missing_statuses, parse_thresholds, readings
 from shared.report import Report
 from shared.snapshot import Snapshot, snapshot_key
+from shared.trends import trends
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_SCRIPT = ROOT / "standins" / "adaptivecards-check.js"
@@ -94,6 +101,64 @@ def every_message() -> dict[str, Any]:
             {**TODAY, **huge}, previous={**YESTERDAY, **huge_yesterday}, drop=5
         ),
         **_fetch_health(),
+        # With a month of daily history: the 7- and 30-day change and a sparkline per metric.
+        "trends": _coverage(TODAY, previous=YESTERDAY, history=_month(TODAY)),
+        **_digests(),
+    }
+
+
+def _month(today: Mapping[str, int]) -> list[Snapshot]:
+    """31 daily snapshots, newest first: MFA slipping 4 users a day, capable steady, passkeys
+    rising; the newest is today's."""
+    snapshots = []
+    for days_ago in range(31):
+        when = NOW - days_ago * DAY
+        counts = {
+            **today,
+            "mfaRegistered": today["mfaRegistered"] + 4 * days_ago,
+            "passkeyCapable": max(today["passkeyCapable"] - 3 * days_ago, 0),
+        }
+        snapshots.append(Snapshot(snapshot_key(TENANT, when), when, Report("r", 1250, counts)))
+    return snapshots
+
+
+def _digests() -> dict[str, Any]:
+    history = _month(TODAY)
+    newest = history[0]
+    current = readings(newest.report, THRESHOLDS, history[1].report)
+    quiet = _month({**TODAY, "mfaRegistered": 1200, "capable": 1190})
+    week_ago = NOW - 7 * DAY
+    return {
+        "digest": digest_message(
+            now=NOW + timedelta(hours=2),
+            newest=quiet[0],
+            readings=readings(quiet[0].report, THRESHOLDS, quiet[1].report),
+            trends=trends(quiet),
+            states={},
+            fetch_health=None,
+        ),
+        # Below its threshold since Thursday, one resolved on Tuesday, and fetching failing.
+        "digest-firing": digest_message(
+            now=NOW + timedelta(hours=2),
+            newest=newest,
+            readings=current,
+            trends=trends(history),
+            states={
+                "mfaRegistered": AlertState(
+                    "mfaRegistered",
+                    firing=True,
+                    since=NOW - 4 * DAY,
+                    told_firing=True,
+                    last_told=NOW - DAY,
+                ),
+                "capable": AlertState(
+                    "capable", since=week_ago + 2 * DAY, last_told=week_ago + 2 * DAY
+                ),
+            },
+            fetch_health=AlertState(
+                "fetch", firing=True, since=NOW + timedelta(hours=1), detail=LONG_ERROR
+            ),
+        ),
     }
 
 
@@ -105,6 +170,7 @@ def _coverage(
     drop: int | None = None,
     prior: dict[str, AlertState] | None = None,
     force: bool = False,
+    history: list[Snapshot] | None = None,
 ) -> Any:
     report = Report("2026-11-23T06:00:04Z", total, dict(counts))
     snapshot = Snapshot(snapshot_key(TENANT, NOW), NOW, report)
@@ -122,7 +188,7 @@ def _coverage(
     if force:  # a zero-user report never fires by itself; show how its table would read
         events = [Event(Notice.FIRING, AlertState("mfaRegistered"), current[0], started=NOW)]
     assert events, "every gallery card has something to say"
-    return coverage_message(snapshot, current, events)
+    return coverage_message(snapshot, current, events, trends(history or []))
 
 
 def _fetch_health() -> dict[str, Any]:

@@ -30,6 +30,9 @@ EVERY_KIND = (
     "fetch-failing",
     "fetch-still-failing",
     "fetch-works-again",
+    "trends",
+    "digest",
+    "digest-firing",
 )
 
 
@@ -118,6 +121,8 @@ def test_each_card_has_the_button_that_helps(cards: dict[str, dict[str, Any]]) -
     assert urls["fetch-failing"] == [LOCATION.portal_url]
     assert urls["fetch-still-failing"] == [LOCATION.portal_url]
     assert urls["fetch-works-again"] == []
+    for kind in ("trends", "digest", "digest-firing"):
+        assert urls[kind] == [ENTRA_ACTIVITY_URL], kind
     outside_azure = every_card(location=None)
     assert [a["url"] for a in content(outside_azure["fetch-failing"])["actions"]] == [
         AZURE_FUNCTION_APPS_URL

@@ -81,7 +81,7 @@ def test_the_digest_posts_once_per_occurrence_even_when_nothing_changed(
         digest["body"][0]["items"][0]["text"] == "Weekly digest: every metric meets its threshold"
     )
     assert "Nothing fired or resolved this week." in body
-    assert "Last successful fetch: 2026-11-09 06:00 UTC (2 hours ago)." in body
+    assert "Last successful fetch: Mon 09 Nov 06:00 UTC (2 hours ago)." in body
     assert "Registered for MFA" in body and "Meets 95%" in body
     assert "7 days +0.0 pts" in body and "▄▄▄▄▄▄▄▄" in body
 
