@@ -25,6 +25,7 @@ HISTORY_DAYS = 30  # the longest span a trend reports: what the history query re
 SPARK_POINTS = 14  # two weeks of daily snapshots
 _BLOCKS = "▁▂▃▄▅▆▇█"
 _NO_RATIO = "·"  # a snapshot of zero users has no ratio
+MIN_SPAN = Fraction(1, 100)  # the sparkline's least height: one percentage point
 
 
 @dataclass(frozen=True)
@@ -61,20 +62,22 @@ def trends(history: Sequence[Snapshot]) -> dict[str, Trend]:
 
 
 def sparkline(ratios: Sequence[Fraction | None]) -> str:
-    """One block per ratio, scaled between the series' lowest and highest; a flat series is
-    drawn at mid height, so that "no change" does not look like "at the bottom"."""
+    """One block per ratio, scaled between the series' lowest and highest, or over one
+    percentage point around them if they are closer: a flat series is drawn at mid height, so
+    that "no change" looks neither like "at the bottom" nor like a fall."""
     known = [r for r in ratios if r is not None]
     if not known:
         return _NO_RATIO * len(ratios)
     low, high = min(known), max(known)
+    # At least MIN_SPAN high, centred on the series: a wobble of 0.1 points stays a wobble.
+    span = max(high - low, MIN_SPAN)
+    base = (low + high - span) / 2
     top = len(_BLOCKS) - 1
 
     def block(ratio: Fraction | None) -> str:
         if ratio is None:
             return _NO_RATIO
-        if high == low:
-            return _BLOCKS[top // 2]
-        return _BLOCKS[round((ratio - low) / (high - low) * top)]
+        return _BLOCKS[round((ratio - base) / span * top)]
 
     return "".join(block(r) for r in ratios)
 

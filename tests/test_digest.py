@@ -89,7 +89,7 @@ def test_the_digest_posts_once_per_occurrence_even_when_nothing_changed(
     assert "Nothing fired or resolved this week." in body
     assert "Last successful fetch: Mon 09 Nov 06:00 UTC (2 hours ago)." in body
     assert "Registered for MFA" in body and "Meets 95%" in body
-    assert "7 days +0.0 pts" in body and "▄▄▄▄▄▄▄▄" in body
+    assert "7 days +0.0 pts" in body and "▅▅▅▅▅▅▅▅" in body
 
     cycle.clock.advance(days=7)  # next week's occurrence posts again
     cycle.host.run_timer("WeeklyDigest")

@@ -64,7 +64,8 @@ def test_the_sparkline_draws_the_last_two_weeks_oldest_first() -> None:
 
 
 def test_a_flat_series_sits_mid_height_and_a_zero_user_snapshot_is_a_dot() -> None:
-    assert sparkline([Fraction(9, 10)] * 4) == "▄▄▄▄"
+    assert sparkline([Fraction(9, 10)] * 4) == "▅▅▅▅"
+    assert sparkline([Fraction(985, 1000), Fraction(984, 1000)]) == "▅▄"  # a wobble, not a fall
     assert sparkline([Fraction(1, 2), None, Fraction(1)]) == "▁·█"
     assert sparkline([None, None]) == "··"
 
