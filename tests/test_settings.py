@@ -323,3 +323,18 @@ def test_any_environment_gives_settings_or_a_configuration_error(env: dict[str, 
     else:
         assert settings.alert_repeat > timedelta(0)
         assert all(0 <= ratio <= 1 for ratio in settings.thresholds.values())
+
+
+def test_the_digest_runs_mondays_at_eight_unless_set_and_empty_turns_it_off() -> None:
+    assert Settings.from_env(AZURITE).digest_schedule == "0 0 8 * * 1"
+    assert Settings.from_env({**AZURITE, "DIGEST_SCHEDULE": "0 30 7 * * Fri"}).digest_schedule == (
+        "0 30 7 * * Fri"
+    )
+    assert Settings.from_env({**AZURITE, "DIGEST_SCHEDULE": ""}).digest_schedule is None
+    assert Settings.from_env({**AZURITE, "DIGEST_SCHEDULE": "  "}).digest_schedule is None
+
+
+def test_an_impossible_digest_schedule_is_named_with_its_field() -> None:
+    found = problems({**AZURITE, "DIGEST_SCHEDULE": "0 0 8 * * 9"})
+
+    assert found == ["DIGEST_SCHEDULE: '0 0 8 * * 9': day of the week 9 is outside 0-6"]
