@@ -342,9 +342,8 @@ def _trend_line(row: Row) -> dict[str, Any]:
     that must not wrap) and, beside it, the 7- and 30-day change in short words that wrap
     between them on a phone."""
     change = f"7 days {row.change_7d} · 30 days {row.change_30d}"
-    return {
+    trend = {
         "type": "ColumnSet",
-        "spacing": "None",
         "columns": [
             {"type": "Column", "width": "auto", "items": [_cell(row.sparkline, subtle=True)]},
             {
@@ -356,6 +355,8 @@ def _trend_line(row: Row) -> dict[str, Any]:
             },
         ],
     }
+    # In a Container of its own: the table's rows stay the body's only ColumnSets.
+    return {"type": "Container", "spacing": "None", "items": [trend]}
 
 
 def _column_set(cells: Sequence[list[dict[str, Any]]]) -> dict[str, Any]:

@@ -40,9 +40,9 @@ def timer_json(occurrence: datetime) -> str:
 def trend_lines(card: dict) -> list[list[str]]:
     """Each trend row's texts (its sparkline, then its changes), top to bottom."""
     return [
-        [column["items"][0]["text"] for column in block["columns"]]
+        [column["items"][0]["text"] for column in block["items"][0]["columns"]]
         for block in card["body"]
-        if block["type"] == "ColumnSet" and block["columns"][0]["width"] == "auto"
+        if block["type"] == "Container" and block["items"][0]["type"] == "ColumnSet"
     ]
 
 
