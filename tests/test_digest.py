@@ -165,3 +165,17 @@ def test_a_failing_digest_raises_a_notification_error_after_the_last_retry(
     with fails_with(NotificationError):
         cycle.host.run_timer("WeeklyDigest")
     assert cycle.clock.sleeps.count(300.0) == 2  # the host's two retries, 5 minutes apart
+
+
+def test_the_history_read_stops_at_30_days_and_the_change_still_uses_the_previous_snapshot(
+    cycle: CycleHarness,
+) -> None:
+    cycle.use_webhook()
+    days(cycle, [990])
+    cycle.clock.advance(days=31)  # the only older snapshot is beyond the 30 days read
+    serve(cycle, 900)
+    cycle.run()
+
+    [card] = cycle.teams.cards
+    assert trend_lines(card) == []  # nothing within 30 days to draw
+    assert "Change -9.0 pts" in text(card)  # found by the previous-snapshot query instead
