@@ -12,6 +12,9 @@ ColumnSet with the same *weighted* widths, so the columns line up from row to ro
 size each row on its own); cells hold short words, each on its own line, so that no word needs
 breaking in the narrow metric column. The button leads to what helps: the Entra activity page
 for coverage, the function app in Azure for a failing fetch.
+
+Trends (shared/trends.py) come as data: under a metric's row, a sparkline and the 7- and 30-day
+change. The weekly digest is the same table with the week's story above it.
 """
 
 from __future__ import annotations
@@ -562,7 +565,7 @@ def digest_message(
     lines += [f"RESOLVED: {_state_label(s)} on {s.since:%a %d %b %H:%M} UTC." for s in resolved]
     if not lines:
         lines.append("Nothing fired or resolved this week.")
-    lines.append(_health_line(newest, fetch_health, now))
+    lines.append(_health_line(newest, fetch_health, now, week))
     below = [s for s in firing if s.name not in (CONFIG_HEALTH, FETCH_HEALTH)]
     fetch_failing = fetch_health is not None and fetch_health.firing
     if below:
@@ -605,7 +608,9 @@ def _digest_firing_line(state: AlertState, start: datetime, now: datetime) -> st
     return f"STILL FIRING: {_state_label(state)} has been below its threshold {when}."
 
 
-def _health_line(newest: Snapshot | None, health: AlertState | None, now: datetime) -> str:
+def _health_line(
+    newest: Snapshot | None, health: AlertState | None, now: datetime, week: timedelta
+) -> str:
     """The monitor's own health: when it last fetched the report, and whether fetching fails."""
     if newest is None:
         fetched = "No report was fetched in the last 30 days: coverage is not being checked."
@@ -618,4 +623,7 @@ def _health_line(newest: Snapshot | None, health: AlertState | None, now: dateti
             f" Fetching has failed since {health.since:%a %d %b %H:%M} UTC "
             f"({_duration(now - health.since)}): the fetch alert says why."
         )
+    elif health is not None and health.since is not None and health.last_told is not None:
+        if now - health.since <= week:  # told it failed, then that it works again
+            fetched += f" Fetching failed and works again since {health.since:%a %d %b %H:%M} UTC."
     return fetched
