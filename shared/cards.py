@@ -56,6 +56,13 @@ _SEVERITY = {"attention": "🔴", "warning": "🟠", "good": "🟢", "default": 
 _WEIGHTS = (4, 3, 3)
 
 
+class ChartSeries(NamedTuple):
+    """One metric's line on a chart: its label, and (day, coverage in percent) oldest first."""
+
+    legend: str
+    points: tuple[tuple[str, float], ...]
+
+
 class Row(NamedTuple):
     """One metric of the table, as text."""
 
@@ -105,6 +112,7 @@ class Message:
     rows: list[Row] = field(default_factory=list)
     footer: str = ""
     about: Literal["coverage", "fetch"] = "coverage"  # what the card is about: its button
+    chart: tuple[ChartSeries, ...] = ()  # thresholded metrics over 30 days (CARD_VERSION=1.5)
 
 
 def coverage_message(
@@ -144,6 +152,7 @@ def coverage_message(
         ],
         footer=f"Tenant {snapshot.key.tenant_id} · fetched {now:%Y-%m-%d %H:%M} UTC"
         + (f" · report {report_id}" if report_id else ""),
+        chart=_chart(readings, trends or {}),
     )
 
 
@@ -176,14 +185,19 @@ def fetch_health_message(event: Event, now: datetime) -> Message:
     )
 
 
-def render_card(message: Message, location: AppLocation | None = None) -> dict[str, Any]:
+def render_card(
+    message: Message, location: AppLocation | None = None, *, version: str = "1.4"
+) -> dict[str, Any]:
     """The Workflows webhook's envelope around an Adaptive Card 1.4.
 
     `location` is where the app runs in Azure, if known: a failing fetch's card links to it.
+    With `version` "1.5" (CARD_VERSION), a card with a chart to draw carries a Teams
+    `Chart.Line` and says version 1.5; a client that cannot draw it shows its fallback text.
+    Every other card stays 1.4, which every Teams client renders.
     """
     rows = list(message.rows)
     while True:
-        envelope = _envelope(message, rows, location)
+        envelope = _envelope(message, rows, location, chart=version == "1.5")
         if len(json.dumps(envelope).encode()) <= CARD_BYTES_LIMIT or not rows:
             return envelope
         rows = rows[: len(rows) - max(1, len(rows) // 4)]
@@ -228,7 +242,9 @@ def _text_cells(row: Row, with_trends: bool) -> tuple[str, ...]:
     return cells
 
 
-def _envelope(message: Message, rows: list[Row], location: AppLocation | None) -> dict[str, Any]:
+def _envelope(
+    message: Message, rows: list[Row], location: AppLocation | None, *, chart: bool = False
+) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         {
             "type": "Container",
@@ -262,6 +278,9 @@ def _envelope(message: Message, rows: list[Row], location: AppLocation | None) -
         hidden = len(message.rows) - len(shown)
         if hidden:
             body.append(_subtle(f"…and {hidden} more statuses"))
+    with_chart = chart and bool(message.chart)
+    if with_chart:
+        body.append(_chart_line(message.chart))
     if message.footer:
         # One fact a line ("Tenant …", "Fetched …", "Report …"): on a phone a line that holds
         # them all wraps inside the report id or the date.
@@ -276,7 +295,7 @@ def _envelope(message: Message, rows: list[Row], location: AppLocation | None) -
     card: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.4",
+        "version": "1.5" if with_chart else "1.4",
         "msteams": {"width": "Full"},
         "fallbackText": message.title,
         "body": body,
@@ -338,6 +357,43 @@ def _columns(row: Row) -> dict[str, Any]:
         if row.state == "undefined":
             threshold.append(_cell("Not checked", subtle=True, small=True))
     return _column_set([metric, coverage, threshold])
+
+
+MAX_CHART_SERIES = 4  # the thresholded metrics; more lines would not be told apart
+
+
+def _chart(readings: Sequence[Reading], trends: Mapping[str, Trend]) -> tuple[ChartSeries, ...]:
+    """The thresholded metrics' coverage over the history, for a chart: days with a ratio."""
+    series = []
+    for reading in readings:
+        trend = trends.get(reading.status)
+        if reading.threshold is None or trend is None or len(trend.series) < 2:
+            continue
+        points = tuple(
+            (f"{when:%d %b}", round(float(ratio) * 100, 2))
+            for when, ratio in trend.series
+            if ratio is not None
+        )
+        series.append(ChartSeries(shorten(label(reading.status), MAX_LABEL_CHARS), points))
+    return tuple(series[:MAX_CHART_SERIES])
+
+
+def _chart_line(chart: Sequence[ChartSeries]) -> dict[str, Any]:
+    """Teams' line chart (Adaptive Cards 1.5, Teams only), with a text where it cannot draw."""
+    return {
+        "type": "Chart.Line",
+        "separator": True,
+        "title": "Coverage over the last 30 days (%)",
+        "data": [
+            {"legend": s.legend, "values": [{"x": x, "y": y} for x, y in s.points]} for s in chart
+        ],
+        "fallback": {
+            **_subtle(
+                "This Teams cannot draw the chart: the trend under each metric says the same."
+            ),
+            "size": "Small",
+        },
+    }
 
 
 def _trend_line(row: Row) -> dict[str, Any]:
@@ -589,6 +645,7 @@ def digest_message(
             _row(r, trends.get(r.status)) for r in sorted(readings, key=lambda r: not r.breached)
         ],
         footer=footer,
+        chart=_chart(readings, trends),
     )
 
 

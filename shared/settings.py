@@ -30,6 +30,9 @@ DEFAULT_SNAPSHOT_TABLE = "RegistrationSnapshots"
 DEFAULT_ALERT_TABLE = "AlertState"
 DEFAULT_ALERT_REPEAT_HOURS = 24.0
 DEFAULT_DIGEST_SCHEDULE = "0 0 8 * * 1"  # Mondays 08:00 UTC
+# Adaptive Card 1.4 renders in every Teams client; 1.5 adds a chart that cards posted by
+# Workflows do not show everywhere (they fall back to its text).
+CARD_VERSIONS = ("1.4", "1.5")
 
 # Every setting the app itself reads (the Functions host also reads FETCH_SCHEDULE and
 # DIGEST_SCHEDULE, through FetchReport/ and WeeklyDigest/function.json). The README, the example
@@ -50,6 +53,7 @@ SETTING_NAMES = (
     "ALERT_TABLE",
     "ALERTS_TO_LOG_ONLY",
     "DIGEST_SCHEDULE",
+    "CARD_VERSION",
 )
 
 # Set by App Service on every instance in Azure, never by Core Tools: the Functions host's own
@@ -114,6 +118,7 @@ class Settings:
     alerts_to_log_only: bool = False
     # When WeeklyDigest runs (read by the host); None when set empty: no digest.
     digest_schedule: str | None = DEFAULT_DIGEST_SCHEDULE
+    card_version: str = CARD_VERSIONS[0]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -152,6 +157,7 @@ class Settings:
         # Unset: the default. Set but empty: the digest is turned off.
         digest_default = DEFAULT_DIGEST_SCHEDULE if "DIGEST_SCHEDULE" not in env else None
         digest_schedule = checked("DIGEST_SCHEDULE", check_ncrontab, digest_default)
+        card_version = checked("CARD_VERSION", _card_version, CARD_VERSIONS[0])
         in_azure = text(AZURE_INSTANCE_SETTING) is not None
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -186,6 +192,7 @@ class Settings:
             fetch_schedule=schedule,
             alerts_to_log_only=log_only,
             digest_schedule=digest_schedule,
+            card_version=card_version,
         )
 
 
@@ -293,6 +300,12 @@ def _flag(raw: str) -> bool:
     if raw.lower() in _FALSE:
         return False
     raise ValueError(f"{raw!r} is not true or false")
+
+
+def _card_version(raw: str) -> str:
+    if raw not in CARD_VERSIONS:
+        raise ValueError(f"{raw!r} is not {' or '.join(CARD_VERSIONS)}")
+    return raw
 
 
 def _table_name(raw: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 from shared.alerting import SCHEDULE_JITTER
@@ -37,6 +37,8 @@ class Trend:
     change_30d: Fraction | None
     sparkline: str  # oldest to newest; "" with fewer than two snapshots
     points: int  # how many snapshots the sparkline draws
+    # Every snapshot of the history, oldest first: (fetched at, ratio), for a chart.
+    series: tuple[tuple[datetime, Fraction | None], ...] = ()
 
 
 def trends(history: Sequence[Snapshot]) -> dict[str, Trend]:
@@ -57,6 +59,7 @@ def trends(history: Sequence[Snapshot]) -> dict[str, Trend]:
             change_30d=_change(now, month, status),
             sparkline=sparkline(ratios) if len(ratios) > 1 else "",
             points=len(ratios) if len(ratios) > 1 else 0,
+            series=tuple((s.fetched_at, ratio_of(s.report, status)) for s in reversed(history)),
         )
     return result
 

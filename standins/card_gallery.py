@@ -62,9 +62,16 @@ LONG_ERROR = (
 )
 
 
+# Cards rendered as with CARD_VERSION=1.5: the one kind that then carries a Teams chart.
+VERSION_1_5 = ("trends-chart",)
+
+
 def every_card(location: AppLocation | None = LOCATION) -> dict[str, dict[str, Any]]:
     """name -> the payload the app would POST to the webhook, for every kind of card."""
-    return {name: render_card(message, location) for name, message in every_message().items()}
+    return {
+        name: render_card(message, location, version="1.5" if name in VERSION_1_5 else "1.4")
+        for name, message in every_message().items()
+    }
 
 
 def every_message() -> dict[str, Any]:
@@ -103,6 +110,8 @@ def every_message() -> dict[str, Any]:
         **_fetch_health(),
         # With a month of daily history: the 7- and 30-day change and a sparkline per metric.
         "trends": _coverage(TODAY, previous=YESTERDAY, history=_month(TODAY)),
+        # The same with CARD_VERSION=1.5: a line chart of the thresholded metrics, 30 days.
+        "trends-chart": _coverage(TODAY, previous=YESTERDAY, history=_month(TODAY)),
         **_digests(),
     }
 

@@ -236,3 +236,24 @@ def test_fetching_that_failed_and_recovered_during_the_week_is_mentioned() -> No
         "Last successful fetch: Mon 23 Nov 06:00 UTC (2 hours ago). Fetching failed and works "
         "again since Fri 20 Nov 08:00 UTC."
     )
+
+
+def test_with_card_version_1_5_the_card_after_several_days_carries_a_chart(
+    cycle: CycleHarness,
+) -> None:
+    cycle.configure(CARD_VERSION="1.5", TEAMS_WEBHOOK_URL=cycle.teams.webhook_url)
+    days(cycle, [970, 968, 940])
+
+    [card] = cycle.teams.cards
+    [chart] = [e for e in card["body"] if e["type"] == "Chart.Line"]
+    assert card["version"] == "1.5"
+    assert [s["legend"] for s in chart["data"]] == ["Registered for MFA", "Capable of SSPR"]
+    assert [v["y"] for v in chart["data"][0]["values"]] == [97.0, 96.8, 94.0]
+
+
+def test_by_default_cards_stay_1_4_without_a_chart(cycle: CycleHarness) -> None:
+    cycle.use_webhook()
+    days(cycle, [970, 968, 940])
+
+    [card] = cycle.teams.cards
+    assert card["version"] == "1.4" and "Chart.Line" not in text(card)

@@ -338,3 +338,9 @@ def test_an_impossible_digest_schedule_is_named_with_its_field() -> None:
     found = problems({**AZURITE, "DIGEST_SCHEDULE": "0 0 8 * * 9"})
 
     assert found == ["DIGEST_SCHEDULE: '0 0 8 * * 9': day of the week 9 is outside 0-6"]
+
+
+def test_card_version_is_1_4_unless_1_5_is_chosen() -> None:
+    assert Settings.from_env(AZURITE).card_version == "1.4"
+    assert Settings.from_env({**AZURITE, "CARD_VERSION": "1.5"}).card_version == "1.5"
+    assert problems({**AZURITE, "CARD_VERSION": "1.6"}) == ["CARD_VERSION: '1.6' is not 1.4 or 1.5"]
