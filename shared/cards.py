@@ -26,7 +26,7 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
 from shared.alerting import CONFIG_HEALTH, Event, Notice
-from shared.coverage import KNOWN_STATUSES, Reading, label
+from shared.coverage import ADMINS_WITHOUT_MFA, KNOWN_STATUSES, Reading, label
 from shared.redaction import redact
 from shared.snapshot import Snapshot
 
@@ -100,11 +100,35 @@ class Message:
 
 
 def coverage_message(
-    snapshot: Snapshot, readings: Sequence[Reading], events: Sequence[Event]
+    snapshot: Snapshot,
+    readings: Sequence[Reading],
+    events: Sequence[Event],
+    admin_names: Sequence[str] = (),
 ) -> Message:
-    """The summary for a snapshot whose check produced `events` (at least one)."""
+    """The summary for a snapshot whose check produced `events` (at least one).
+
+    `admin_names`: a few admins without MFA, named only with ALERT_NAME_ADMINS=true (never
+    stored: they travel in the queue message from the fetch to this card)."""
     now = snapshot.fetched_at
     lines = [_event_line(event, now) for event in events]
+    admins = next(
+        (
+            e.reading
+            for e in events
+            if e.reading is not None
+            and e.reading.status == ADMINS_WITHOUT_MFA
+            and e.notice in (Notice.FIRING, Notice.REMINDER)
+        ),
+        None,
+    )
+    if admins is not None and admin_names:
+        unnamed = admins.count - len(admin_names)
+        lines.append(
+            "Admins without MFA: "
+            + ", ".join(shorten(name, MAX_LABEL_CHARS) for name in admin_names)
+            + (f" and {unnamed:,} more" if unnamed > 0 else "")
+            + "."
+        )
     kinds = {event.notice for event in events}
     if kinds & {Notice.FIRING, Notice.REMINDER}:
         severity = "attention"
@@ -115,7 +139,8 @@ def coverage_message(
     told = {event.reading.status for event in events if event.reading is not None}
 
     def watched(reading: Reading) -> bool:
-        return reading.threshold is not None or reading.status in told
+        limited = reading.threshold is not None or reading.maximum is not None
+        return limited or reading.status in told
 
     first = events[0]
     more = f" (+{len(events) - 1} more)" if len(events) > 1 else ""
@@ -128,7 +153,8 @@ def coverage_message(
         # with a threshold or a notice, then the rest (a report can carry hundreds).
         rows=[_row(r) for r in sorted(readings, key=lambda r: (not r.breached, not watched(r)))],
         footer=f"Tenant {snapshot.key.tenant_id} · fetched {now:%Y-%m-%d %H:%M} UTC"
-        + (f" · report {report_id}" if report_id else ""),
+        + (f" · report {report_id}" if report_id else "")
+        + f" · source {snapshot.source.split('/')[0]} {snapshot.source.split('/')[-1]}",
     )
 
 
@@ -156,6 +182,23 @@ def fetch_health_message(event: Event, now: datetime) -> Message:
         lines=[
             f"Fetching has failed since {since} ({duration}); coverage is not being checked.",
             f"Last error: {error}",
+        ],
+        about="fetch",
+    )
+
+
+def source_switch_message(reason: str, now: datetime) -> Message:
+    """REPORT_SOURCE=auto found the beta report gone and reads v1.0 from now on (said once)."""
+    return Message(
+        title="Entra registration monitor: now reading v1.0 userRegistrationDetails",
+        severity="warning",
+        lines=[
+            f"As of {now:%Y-%m-%d %H:%M} UTC the beta report is gone: "
+            f"{shorten(redact(reason), MAX_ERROR_CHARS)}",
+            "Coverage is counted from v1.0 userRegistrationDetails from now on. It needs the "
+            "application permission **AuditLog.Read.All** for the app's identity "
+            "(infra/grant-reports-read-all.sh grants it); without it, the next card says "
+            "fetching fails.",
         ],
         about="fetch",
     )
@@ -304,8 +347,8 @@ def _columns(row: Row) -> dict[str, Any]:
     coverage = [_cell(row.coverage)]
     if row.users:
         coverage.append(_cell(row.users, subtle=True, small=True))
-    if row.state == "BELOW":
-        threshold = [_cell(f"Below {row.threshold}", bold=True, color="Attention")]
+    if row.state in ("BELOW", "ABOVE"):
+        threshold = [_cell(f"{row.state.title()} {row.threshold}", bold=True, color="Attention")]
     elif row.state == "ok":
         threshold = [_cell(f"Meets {row.threshold}", color="Good")]
     else:  # no threshold, or a ratio that is undefined
@@ -351,7 +394,10 @@ def _row(reading: Reading) -> Row:
     if reading.exceeds_total:  # real data, not capped: say why it can happen
         users += " (the total counts enabled users only)"
     coverage = "undefined" if reading.ratio is None else _percent(reading.ratio, reading.threshold)
-    if reading.threshold is None:
+    if reading.maximum is not None:
+        coverage = f"{reading.count:,} users"
+        threshold, state = f"max {reading.maximum:,}", "ABOVE" if reading.breached else "ok"
+    elif reading.threshold is None:
         threshold, state = "–", "no threshold"
     else:
         threshold = _threshold(reading.threshold)
@@ -378,6 +424,10 @@ def _event_title(event: Event) -> str:
         return event.state.name
     reading = event.reading
     name = label(reading.status)
+    if reading.maximum is not None:
+        if event.notice is Notice.RESOLVED:
+            return f"Resolved: {name} back to {reading.count:,} (at most {reading.maximum:,})"
+        return f"{name}: {reading.count:,}, more than {reading.maximum:,}"
     value, threshold = _percent(reading.ratio, reading.threshold), _threshold(reading.threshold)
     if event.notice is Notice.RESOLVED:
         return f"Resolved: {name} back to {value} (threshold {threshold})"
@@ -399,6 +449,8 @@ def _event_line(event: Event, now: datetime) -> str:
     reading = event.reading
     assert reading is not None  # coverage events always carry their reading
     name = f"**{label(reading.status)}**"
+    if reading.maximum is not None:
+        return _maximum_line(event, name, firing_for)
     value = _percent(reading.ratio, reading.threshold)
     value += f" ({reading.count:,} of {reading.total:,} users)"
     if reading.exceeds_total:
@@ -418,6 +470,19 @@ def _event_line(event: Event, now: datetime) -> str:
         f"DROP: {name} fell {_points(reading)} points since the previous snapshot, "
         f"from {previous} to {value}."
     )
+
+
+def _maximum_line(event: Event, name: str, firing_for: str) -> str:
+    reading = event.reading
+    assert reading is not None
+    value, maximum = f"{reading.count:,} users", f"{reading.maximum:,}"
+    if event.notice is Notice.FIRING:
+        return f"FIRING: {name} is {value}, more than the maximum of {maximum}."
+    if event.notice is Notice.REMINDER:
+        return f"STILL FIRING: {name} is {value}, more than {maximum} for {firing_for}."
+    if event.notice is Notice.RESOLVED:
+        return f"RESOLVED: {name} is {value}, at most {maximum}, after firing for {firing_for}."
+    return f"DROP: {name} changed by {_points(reading)} points since the previous snapshot."
 
 
 def _config_line(event: Event, firing_for: str) -> str:

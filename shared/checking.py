@@ -22,7 +22,7 @@ from shared.bootstrap import App
 from shared.cards import coverage_message
 from shared.coverage import Reading, missing_statuses, readings
 from shared.errors import NotificationError, StateConflictError
-from shared.snapshot import Snapshot, SnapshotKey
+from shared.snapshot import Snapshot, SnapshotKey, admin_names_of
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +41,17 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     key = SnapshotKey.from_message(message)
     snapshot = app.snapshots.get_snapshot(key)
     previous = app.snapshots.previous_snapshot(key)
+    settings = app.settings
     current = readings(
-        snapshot.report, app.settings.thresholds, previous.report if previous else None
+        snapshot.report,
+        settings.thresholds,
+        previous.report if previous else None,
+        settings.maximums,
     )
     _log_readings(snapshot.report.total_users, current)
     for attempt in range(1, MAX_DECISIONS + 1):
         try:
-            return _decide_and_apply(app, snapshot, current)
+            return _decide_and_apply(app, snapshot, current, admin_names_of(message))
         except StateConflictError as exc:
             if attempt == MAX_DECISIONS:
                 raise
@@ -55,15 +59,16 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _decide_and_apply(app: App, snapshot: Snapshot, current: list[Reading]) -> CheckOutcome:
+def _decide_and_apply(
+    app: App, snapshot: Snapshot, current: list[Reading], admin_names: tuple[str, ...]
+) -> CheckOutcome:
     key = snapshot.key
     prior = app.alerts.get_states(key.tenant_id)
     if prior.checked is not None and prior.checked.is_newer_or_same(key):
         log.info("snapshot %s was already checked (or a newer one was); nothing to do", key.row_key)
         return CheckOutcome(readings=[], decision=None, posted=False)
 
-    thresholds = app.settings.thresholds
-    missing = missing_statuses(snapshot.report, thresholds)
+    missing = missing_statuses(snapshot.report, app.settings.thresholds, app.settings.maximums)
     for status in missing:
         log.error("THRESHOLDS names %r, which this report does not carry: not checked", status)
     now = snapshot.fetched_at  # the alert clock is the snapshot's: a replay decides the same
@@ -82,7 +87,8 @@ def _decide_and_apply(app: App, snapshot: Snapshot, current: list[Reading]) -> C
         )
         return CheckOutcome(readings=current, decision=decision, posted=False)
     try:
-        app.notifier.post_message(coverage_message(snapshot, current, decision.events))
+        message = coverage_message(snapshot, current, decision.events, admin_names)
+        app.notifier.post_message(message)
     except NotificationError:
         # Not told: the retry (or the next snapshot) posts it. Closed states are kept for that.
         app.alerts.save_states(key.tenant_id, prior, decision.states, checked=None)

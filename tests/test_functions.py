@@ -16,16 +16,41 @@ from tests.conftest import CycleHarness
 
 
 def test_every_binding_matches_a_parameter_of_its_entry_point(cycle: CycleHarness) -> None:
-    for name in ("FetchReport", "CheckThresholds"):
+    assert cycle.host.function_names() == ["CheckThresholds", "ContinueFetch", "FetchReport"]
+    for name in cycle.host.function_names():
         # Microsoft's worker refuses (FunctionLoadError) any parameter or annotation mismatch.
         cycle.host.load(name)
 
 
-def test_fetch_report_queues_to_the_queue_check_thresholds_listens_on(cycle: CycleHarness) -> None:
-    out = [b for b in cycle.host.bindings("FetchReport") if b["type"] == "queue"]
-    trigger = [b for b in cycle.host.bindings("CheckThresholds") if b["type"] == "queueTrigger"]
-    assert [b["queueName"] for b in out] == [b["queueName"] for b in trigger]
-    assert out[0]["connection"] == trigger[0]["connection"] == "AzureWebJobsStorage"
+def test_every_queue_a_function_writes_to_has_exactly_one_listener(cycle: CycleHarness) -> None:
+    host = cycle.host
+    listeners = {
+        b["queueName"]: name
+        for name in host.function_names()
+        for b in host.bindings(name)
+        if b["type"] == "queueTrigger"
+    }
+    outputs = {
+        (name, b["queueName"])
+        for name in host.function_names()
+        for b in host.bindings(name)
+        if b["type"] == "queue"
+    }
+
+    assert listeners == {
+        "snapshots-to-check": "CheckThresholds",
+        "fetch-continuations": "ContinueFetch",
+    }
+    assert outputs == {
+        ("FetchReport", "snapshots-to-check"),
+        ("FetchReport", "fetch-continuations"),
+        ("ContinueFetch", "snapshots-to-check"),
+        ("ContinueFetch", "fetch-continuations"),
+    }
+    for name in host.function_names():
+        assert {b["connection"] for b in host.bindings(name) if "queue" in b["type"]} == {
+            "AzureWebJobsStorage"
+        }
 
 
 def test_fetch_schedule_is_a_setting_the_host_must_have(cycle: CycleHarness) -> None:
