@@ -105,6 +105,8 @@ def _log_readings(total: int, current: list[Reading]) -> None:
     for reading in current:
         ratio = "undefined" if reading.ratio is None else f"{float(reading.ratio):.2%}"
         threshold = "none" if reading.threshold is None else f"{float(reading.threshold):.2%}"
+        if reading.maximum is not None:
+            threshold = f"at most {reading.maximum} users"
         log.info(
             "%s: %s (%d of %d), threshold %s%s%s",
             reading.status,

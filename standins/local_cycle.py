@@ -19,8 +19,15 @@ from shared.bootstrap import use_app
 from shared.errors import MonitorError
 from standins.azurite import Azurite, AzuriteNotInstalled
 from standins.functions_host import FunctionLoadError, FunctionsHost, InvocationFailed
-from standins.graph import GraphStandIn
+from standins.graph import DetailsService, GraphStandIn, RateLimit
 from standins.managed_identity import ManagedIdentityStandIn
+from standins.registration_details import SyntheticTenant
+
+# Both reports are served: the beta one (a realistic body) and, for REPORT_SOURCE=v1, a
+# synthetic tenant's userRegistrationDetails, paged and throttled like Graph (5 per 10 s).
+LOCAL_TENANT = DetailsService(
+    SyntheticTenant(users=1_250), max_page_size=500, rate_limit=RateLimit()
+)
 
 log = logging.getLogger("local-cycle")
 
@@ -30,7 +37,11 @@ def main() -> int:
     for noisy in ("azure", "httpx", "httpcore", "msal"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        with Azurite() as azurite, ManagedIdentityStandIn() as identity, GraphStandIn() as graph:
+        with (
+            Azurite() as azurite,
+            ManagedIdentityStandIn() as identity,
+            GraphStandIn(details=LOCAL_TENANT) as graph,
+        ):
             os.environ.update(identity.environ)  # azure-identity reads these from os.environ
             os.environ.update(
                 AzureWebJobsStorage=azurite.connection_string,
