@@ -87,7 +87,8 @@ class RetryOptions:
         """Seconds to wait before retry number `retry` (1 for the first retry)."""
         if self.strategy == "fixedDelay":
             return self.delay.total_seconds()
-        # exponentialBackoff: minimum * 2^(n-1), capped at the maximum.
+        # exponentialBackoff: minimum * 2^(n-1), capped at the maximum. The real host also adds
+        # a random jitter; left out so that tests can state the delays exactly.
         seconds = self.minimum_interval.total_seconds() * 2 ** (retry - 1)
         return min(seconds, self.maximum_interval.total_seconds())
 
