@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from shared.alerting import AlertState, Event, Notice, decide_fetch_health, decide_metrics
-from shared.cards import AppLocation, coverage_message, fetch_health_message, render_card
+from shared.cards import (
+    AppLocation,
+    coverage_message,
+    fetch_health_message,
+    render_card,
+    source_switch_message,
+)
 from shared.coverage import missing_statuses, parse_thresholds, readings
 from shared.report import Report
 from shared.snapshot import Snapshot, snapshot_key
@@ -93,7 +99,18 @@ def every_message() -> dict[str, Any]:
         "huge-report": _coverage(
             {**TODAY, **huge}, previous={**YESTERDAY, **huge_yesterday}, drop=5
         ),
+        # A maximum (v1.0 source): admins without MFA, named with ALERT_NAME_ADMINS=true.
+        "admins-without-mfa": _coverage(
+            {**TODAY, "mfaRegistered": 1200, "capable": 1190, "adminsWithoutMfa": 3},
+            maximums={"adminsWithoutMfa": 0},
+            admin_names=("ops-admin@contoso.example", "legacy.svc.admin@contoso.example"),
+        ),
         **_fetch_health(),
+        "source-switch": source_switch_message(
+            "Graph refused the report request (HTTP 404, code=Request_ResourceNotFound, "
+            "request-id=5b7d3f1c-2a9e-4e8f-a1c2-9d8e7f6a5b4c)",
+            NOW,
+        ),
     }
 
 
@@ -105,11 +122,13 @@ def _coverage(
     drop: int | None = None,
     prior: dict[str, AlertState] | None = None,
     force: bool = False,
+    maximums: Mapping[str, int] | None = None,
+    admin_names: tuple[str, ...] = (),
 ) -> Any:
     report = Report("2026-11-23T06:00:04Z", total, dict(counts))
     snapshot = Snapshot(snapshot_key(TENANT, NOW), NOW, report)
     before = Report("r", total, dict(previous)) if previous else None
-    current = readings(snapshot.report, THRESHOLDS, before)
+    current = readings(snapshot.report, THRESHOLDS, before, maximums)
     events = decide_metrics(
         prior or {},
         current,
@@ -117,12 +136,12 @@ def _coverage(
         repeat=DAY,
         drop_points=Fraction(drop) if drop is not None else None,
         detail="",
-        missing=missing_statuses(report, THRESHOLDS),
+        missing=missing_statuses(report, THRESHOLDS, maximums),
     ).events
     if force:  # a zero-user report never fires by itself; show how its table would read
         events = [Event(Notice.FIRING, AlertState("mfaRegistered"), current[0], started=NOW)]
     assert events, "every gallery card has something to say"
-    return coverage_message(snapshot, current, events)
+    return coverage_message(snapshot, current, events, admin_names)
 
 
 def _fetch_health() -> dict[str, Any]:

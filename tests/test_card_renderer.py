@@ -27,9 +27,11 @@ EVERY_KIND = (
     "above-total",
     "not-checked",
     "huge-report",
+    "admins-without-mfa",
     "fetch-failing",
     "fetch-still-failing",
     "fetch-works-again",
+    "source-switch",
 )
 
 
