@@ -136,7 +136,8 @@ def decide_metrics(
                 outcome = outcome.state
             states[reading.status] = outcome
         change = reading.change_points
-        if drop_points is not None and change is not None and -change >= drop_points:
+        falling = drop_points is not None and change is not None and -change >= drop_points
+        if falling and not reading.fewer_is_better:
             current = states.get(reading.status) or AlertState(reading.status)
             events.append(Event(Notice.DROP, current, reading))
 

@@ -480,9 +480,7 @@ def _maximum_line(event: Event, name: str, firing_for: str) -> str:
         return f"FIRING: {name} is {value}, more than the maximum of {maximum}."
     if event.notice is Notice.REMINDER:
         return f"STILL FIRING: {name} is {value}, more than {maximum} for {firing_for}."
-    if event.notice is Notice.RESOLVED:
-        return f"RESOLVED: {name} is {value}, at most {maximum}, after firing for {firing_for}."
-    return f"DROP: {name} changed by {_points(reading)} points since the previous snapshot."
+    return f"RESOLVED: {name} is {value}, at most {maximum}, after firing for {firing_for}."
 
 
 def _config_line(event: Event, firing_for: str) -> str:

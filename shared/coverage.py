@@ -65,6 +65,11 @@ class Reading:
         return self.maximum is not None or (self.threshold is not None and self.ratio is not None)
 
     @property
+    def fewer_is_better(self) -> bool:
+        """A metric people want low (admins without MFA): a fall is no cause for alarm."""
+        return self.maximum is not None or self.status in MAXIMUM_ONLY
+
+    @property
     def breached(self) -> bool:
         if self.maximum is not None:
             return self.count > self.maximum
