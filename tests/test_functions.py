@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from shared.fetching import QUEUE_TRIES, Attempt
 from standins.functions_host import ROOT, FunctionLoadError
 from standins.reports import SHAPES, report
 from tests.conftest import CycleHarness
@@ -211,3 +212,12 @@ def test_importing_the_functions_does_no_io_and_builds_no_client() -> None:
         env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "SYSTEMROOT")},
     )
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_a_continuation_s_last_try_is_the_one_host_json_allows() -> None:
+    # ContinueFetch announces a failure only on its last try: it must know the host's count.
+    host = json.loads((ROOT / "host.json").read_text())
+
+    assert host["extensions"]["queues"]["maxDequeueCount"] == QUEUE_TRIES
+    assert Attempt.from_dequeue_count(QUEUE_TRIES).final
+    assert not Attempt.from_dequeue_count(QUEUE_TRIES - 1).final
