@@ -199,7 +199,7 @@ def test_importing_the_functions_does_no_io_and_builds_no_client() -> None:
             def get(self, key, default=None): events.append(("environ", key)); return default
         sys.addaudithook(audit)
         os.environ = NoEnviron()
-        import FetchReport, CheckThresholds
+        import FetchReport, CheckThresholds, ContinueFetch
         print(events)
         """
     )
