@@ -1,6 +1,7 @@
-"""FetchReport: on FETCH_SCHEDULE, fetch Graph's registration report and store a snapshot.
+"""FetchReport: on FETCH_SCHEDULE, fetch the registration report and store a snapshot.
 
-The snapshot's key goes to the `snapshots-to-check` queue, which triggers CheckThresholds. The
+The snapshot's key goes to the `snapshots-to-check` queue, which triggers CheckThresholds; a
+v1.0 pass too long for one invocation goes on in ContinueFetch (`fetch-continuations`). The
 host retries a failed run (function.json `retry`); the retry context says which try this is,
 so that only the last one announces a failure in Teams.
 """
@@ -15,8 +16,13 @@ from shared.bootstrap import get_app
 from shared.fetching import Attempt, fetch_and_store
 
 
-def main(timer: func.TimerRequest, check: func.Out[str], context: func.Context) -> None:
+def main(
+    timer: func.TimerRequest, check: func.Out[str], more: func.Out[str], context: func.Context
+) -> None:
     if timer.past_due:
         logging.getLogger(__name__).info("FetchReport is running late (past due)")
-    attempt = Attempt.from_retry_context(context.retry_context)
-    check.set(fetch_and_store(get_app(), attempt))
+    outcome = fetch_and_store(get_app(), Attempt.from_retry_context(context.retry_context))
+    if outcome.check is not None:
+        check.set(outcome.check)
+    if outcome.continuation is not None:
+        more.set(outcome.continuation)

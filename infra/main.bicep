@@ -59,6 +59,19 @@ param dropAlertPoints string = ''
 @secure()
 param teamsWebhookUrl string = ''
 
+@description('REPORT_SOURCE: auto (the beta report until it is gone, then v1.0), beta, or v1 (userRegistrationDetails, needs AuditLog.Read.All).')
+@allowed(['auto', 'beta', 'v1'])
+param reportSource string = 'auto'
+
+@description('INCLUDE_GUESTS: v1.0 source only; false counts members only.')
+param includeGuests bool = true
+
+@description('EXCLUDE_USERS: v1.0 source only; object ids or UPNs (comma-separated) left out of every metric, e.g. break-glass accounts.')
+param excludeUsers string = ''
+
+@description('ALERT_NAME_ADMINS: v1.0 source only; true lets the adminsWithoutMfa card name a few of them.')
+param alertNameAdmins bool = false
+
 @description('ALERTS_TO_LOG_ONLY: true to log alerts instead of posting them to Teams (then no webhook is used). Without it, the app refuses to run in Azure with no webhook.')
 param alertsToLogOnly bool = false
 
@@ -305,6 +318,10 @@ var commonSettings = [
   { name: 'ALERT_REPEAT_HOURS', value: alertRepeatHours }
   { name: 'DROP_ALERT_POINTS', value: dropAlertPoints }
   { name: 'ALERTS_TO_LOG_ONLY', value: string(alertsToLogOnly) }
+  { name: 'REPORT_SOURCE', value: reportSource }
+  { name: 'INCLUDE_GUESTS', value: string(includeGuests) }
+  { name: 'EXCLUDE_USERS', value: excludeUsers }
+  { name: 'ALERT_NAME_ADMINS', value: string(alertNameAdmins) }
   {
     // Always the reference, never blanked: a redeploy that omits the webhook keeps the secret.
     name: 'TEAMS_WEBHOOK_URL'

@@ -117,12 +117,12 @@ def decide_metrics(
     states: dict[str, AlertState] = {}
     events: list[Event] = []
     for reading in readings:
-        if reading.threshold is not None and reading.ratio is None:
+        if reading.threshold is not None and not reading.judged:
             # A report of 0 users judges nothing: the alert stays as it was, neither fired,
             # resolved nor closed.
             if reading.status in prior:
                 states[reading.status] = prior[reading.status]
-        elif reading.threshold is not None and reading.ratio is not None:
+        elif reading.judged:
             outcome = step(
                 prior.get(reading.status),
                 name=reading.status,
@@ -136,7 +136,8 @@ def decide_metrics(
                 outcome = outcome.state
             states[reading.status] = outcome
         change = reading.change_points
-        if drop_points is not None and change is not None and -change >= drop_points:
+        falling = drop_points is not None and change is not None and -change >= drop_points
+        if falling and not reading.fewer_is_better:
             current = states.get(reading.status) or AlertState(reading.status)
             events.append(Event(Notice.DROP, current, reading))
 

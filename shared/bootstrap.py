@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any
 
@@ -25,10 +25,15 @@ from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 from shared import redaction
 from shared.cards import AppLocation
 from shared.graph import GraphReportClient
+from shared.graph_details import RegistrationDetailsClient
+from shared.registration_details import Scope
 from shared.retry import RetryPolicy
 from shared.settings import Settings
 from shared.storage import AlertStore, SnapshotStore, Tables
 from shared.teams import LogNotifier, Notifier, TeamsWebhook
+
+# How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
+ADMIN_NAMES = 5
 
 
 def utc_now() -> datetime:
@@ -43,6 +48,9 @@ class App:
     sleep: Callable[[float], None] = time.sleep
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     http_timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(30.0, connect=10.0))
+    # How long one invocation may spend on a v1.0 pass before it hands the rest to a follow-up
+    # (ContinueFetch): well inside host.json's functionTimeout of 10 minutes.
+    fetch_budget: timedelta = timedelta(minutes=8)
     # azure-core's retry policy for Table Storage: a few quick tries, then a clear StorageError.
     storage_options: dict[str, Any] = field(
         default_factory=lambda: {
@@ -73,6 +81,28 @@ class App:
             return ManagedIdentityCredential(client_id=client_id)
         # A developer's machine: their `az login` (or other developer credential).
         return DefaultAzureCredential(managed_identity_client_id=client_id)
+
+    @cached_property
+    def registration_details(self) -> RegistrationDetailsClient:
+        """The v1.0 source. One per worker: its pacer spans the worker's consecutive passes."""
+        settings = self.settings
+        return RegistrationDetailsClient(
+            endpoint=settings.graph_endpoint,
+            credential=self.credential,
+            http=self.http,
+            policy=self.retry,
+            sleep=self.sleep,
+            clock=self.clock,
+            scope=Scope.of(
+                include_guests=settings.include_guests, exclude_users=settings.exclude_users
+            ),
+            admin_names=ADMIN_NAMES if settings.alert_name_admins else 0,
+            # $count can stand in for paging only for what plain filters count: the beta
+            # report's four statuses and whatever THRESHOLDS names (the client decides).
+            count_metrics={"registered", "enabled", "capable", "mfaRegistered"}
+            | set(settings.thresholds)
+            | set(settings.maximums),
+        )
 
     @cached_property
     def graph(self) -> GraphReportClient:

@@ -29,7 +29,7 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
 from shared.alerting import CONFIG_HEALTH, FETCH_HEALTH, AlertState, Event, Notice
-from shared.coverage import KNOWN_STATUSES, Reading, label
+from shared.coverage import ADMINS_WITHOUT_MFA, KNOWN_STATUSES, Reading, label
 from shared.redaction import redact
 from shared.snapshot import Snapshot
 from shared.trends import Trend
@@ -119,12 +119,34 @@ def coverage_message(
     snapshot: Snapshot,
     readings: Sequence[Reading],
     events: Sequence[Event],
+    admin_names: Sequence[str] = (),
     trends: Mapping[str, Trend] | None = None,
 ) -> Message:
-    """The summary for a snapshot whose check produced `events` (at least one); each metric
-    with a known trend (`trends`, by status) shows it under its row."""
+    """The summary for a snapshot whose check produced `events` (at least one).
+
+    `admin_names`: a few admins without MFA, named only with ALERT_NAME_ADMINS=true (never
+    stored: they travel in the queue message from the fetch to this card). Each metric with a
+    known trend (`trends`, by status) shows it under its row."""
     now = snapshot.fetched_at
     lines = [_event_line(event, now) for event in events]
+    admins = next(
+        (
+            e.reading
+            for e in events
+            if e.reading is not None
+            and e.reading.status == ADMINS_WITHOUT_MFA
+            and e.notice in (Notice.FIRING, Notice.REMINDER)
+        ),
+        None,
+    )
+    if admins is not None and admin_names:
+        unnamed = admins.count - len(admin_names)
+        lines.append(
+            "Admins without MFA: "
+            + ", ".join(shorten(name, MAX_LABEL_CHARS) for name in admin_names)
+            + (f" and {unnamed:,} more" if unnamed > 0 else "")
+            + "."
+        )
     kinds = {event.notice for event in events}
     if kinds & {Notice.FIRING, Notice.REMINDER}:
         severity = "attention"
@@ -135,7 +157,8 @@ def coverage_message(
     told = {event.reading.status for event in events if event.reading is not None}
 
     def watched(reading: Reading) -> bool:
-        return reading.threshold is not None or reading.status in told
+        limited = reading.threshold is not None or reading.maximum is not None
+        return limited or reading.status in told
 
     first = events[0]
     more = f" (+{len(events) - 1} more)" if len(events) > 1 else ""
@@ -151,7 +174,8 @@ def coverage_message(
             for r in sorted(readings, key=lambda r: (not r.breached, not watched(r)))
         ],
         footer=f"Tenant {snapshot.key.tenant_id} · fetched {now:%Y-%m-%d %H:%M} UTC"
-        + (f" · report {report_id}" if report_id else ""),
+        + (f" · report {report_id}" if report_id else "")
+        + f" · source {snapshot.source.split('/')[0]} {snapshot.source.split('/')[-1]}",
         chart=_chart(readings, trends or {}),
     )
 
@@ -180,6 +204,23 @@ def fetch_health_message(event: Event, now: datetime) -> Message:
         lines=[
             f"Fetching has failed since {since} ({duration}); coverage is not being checked.",
             f"Last error: {error}",
+        ],
+        about="fetch",
+    )
+
+
+def source_switch_message(reason: str, now: datetime) -> Message:
+    """REPORT_SOURCE=auto found the beta report gone and reads v1.0 from now on (said once)."""
+    return Message(
+        title="Entra registration monitor: now reading v1.0 userRegistrationDetails",
+        severity="warning",
+        lines=[
+            f"As of {now:%Y-%m-%d %H:%M} UTC the beta report is gone: "
+            f"{shorten(redact(reason), MAX_ERROR_CHARS)}",
+            "Coverage is counted from v1.0 userRegistrationDetails from now on. It needs the "
+            "application permission **AuditLog.Read.All** for the app's identity "
+            "(infra/grant-reports-read-all.sh grants it); without it, the next card says "
+            "fetching fails.",
         ],
         about="fetch",
     )
@@ -348,8 +389,8 @@ def _columns(row: Row) -> dict[str, Any]:
     coverage = [_cell(row.coverage)]
     if row.users:
         coverage.append(_cell(row.users, subtle=True, small=True))
-    if row.state == "BELOW":
-        threshold = [_cell(f"Below {row.threshold}", bold=True, color="Attention")]
+    if row.state in ("BELOW", "ABOVE"):
+        threshold = [_cell(f"{row.state.title()} {row.threshold}", bold=True, color="Attention")]
     elif row.state == "ok":
         threshold = [_cell(f"Meets {row.threshold}", color="Good")]
     else:  # no threshold, or a ratio that is undefined
@@ -454,7 +495,10 @@ def _row(reading: Reading, trend: Trend | None = None) -> Row:
     if reading.exceeds_total:  # real data, not capped: say why it can happen
         users += " (the total counts enabled users only)"
     coverage = "undefined" if reading.ratio is None else _percent(reading.ratio, reading.threshold)
-    if reading.threshold is None:
+    if reading.maximum is not None:
+        coverage = f"{reading.count:,} users"
+        threshold, state = f"max {reading.maximum:,}", "ABOVE" if reading.breached else "ok"
+    elif reading.threshold is None:
         threshold, state = "–", "no threshold"
     else:
         threshold = _threshold(reading.threshold)
@@ -497,6 +541,10 @@ def _event_title(event: Event) -> str:
         return event.state.name
     reading = event.reading
     name = label(reading.status)
+    if reading.maximum is not None:
+        if event.notice is Notice.RESOLVED:
+            return f"Resolved: {name} back to {reading.count:,} (at most {reading.maximum:,})"
+        return f"{name}: {reading.count:,}, more than {reading.maximum:,}"
     value, threshold = _percent(reading.ratio, reading.threshold), _threshold(reading.threshold)
     if event.notice is Notice.RESOLVED:
         return f"Resolved: {name} back to {value} (threshold {threshold})"
@@ -518,6 +566,8 @@ def _event_line(event: Event, now: datetime) -> str:
     reading = event.reading
     assert reading is not None  # coverage events always carry their reading
     name = f"**{label(reading.status)}**"
+    if reading.maximum is not None:
+        return _maximum_line(event, name, firing_for)
     value = _percent(reading.ratio, reading.threshold)
     value += f" ({reading.count:,} of {reading.total:,} users)"
     if reading.exceeds_total:
@@ -537,6 +587,17 @@ def _event_line(event: Event, now: datetime) -> str:
         f"DROP: {name} fell {_points(reading)} points since the previous snapshot, "
         f"from {previous} to {value}."
     )
+
+
+def _maximum_line(event: Event, name: str, firing_for: str) -> str:
+    reading = event.reading
+    assert reading is not None
+    value, maximum = f"{reading.count:,} users", f"{reading.maximum:,}"
+    if event.notice is Notice.FIRING:
+        return f"FIRING: {name} is {value}, more than the maximum of {maximum}."
+    if event.notice is Notice.REMINDER:
+        return f"STILL FIRING: {name} is {value}, more than {maximum} for {firing_for}."
+    return f"RESOLVED: {name} is {value}, at most {maximum}, after firing for {firing_for}."
 
 
 def _config_line(event: Event, firing_for: str) -> str:
@@ -617,7 +678,9 @@ def digest_message(
         for s in sorted(states.values(), key=lambda s: s.name)
         if not s.firing and s.last_told is not None and s.since is not None and s.since >= start
     ]
-    lines = [_digest_firing_line(state, start, now) for state in firing]
+    # A maximum (adminsWithoutMfa<=0) fires above it; every other limit, below it.
+    above = {r.status for r in readings if r.maximum is not None}
+    lines = [_digest_firing_line(state, start, now, state.name in above) for state in firing]
     lines += [f"RESOLVED: {_state_label(s)} on {s.since:%a %d %b %H:%M} UTC." for s in resolved]
     if not lines:
         lines.append("Nothing fired or resolved this week.")
@@ -626,7 +689,12 @@ def digest_message(
     fetch_failing = fetch_health is not None and fetch_health.firing
     if below:
         count = f"{len(below)} metric{'s' if len(below) != 1 else ''}"
-        title = f"Weekly digest: {count} below {'their' if len(below) != 1 else 'its'} threshold"
+        limit = "maximum" if all(s.name in above for s in below) else "threshold"
+        where = "above" if limit == "maximum" else "below"
+        if any(s.name in above for s in below) and limit == "threshold":
+            where, limit = "outside", "limit"
+        its = "their" if len(below) != 1 else "its"
+        title = f"Weekly digest: {count} {where} {its} {limit}{'s' if len(below) != 1 else ''}"
     elif newest is None or fetch_failing:
         title = "Weekly digest: the monitor is not fetching the report"
     elif firing:
@@ -655,14 +723,15 @@ def _state_label(state: AlertState) -> str:
     return f"**{label(state.name)}**"
 
 
-def _digest_firing_line(state: AlertState, start: datetime, now: datetime) -> str:
+def _digest_firing_line(state: AlertState, start: datetime, now: datetime, above: bool) -> str:
     since = state.since or now
     when = f"since {since:%a %d %b %H:%M} UTC ({_duration(now - since)})"
+    where = "above its maximum" if above else "below its threshold"
     if state.name == CONFIG_HEALTH:
         return f"NOT CHECKED: {_state_label(state)}, {when}."
     if since >= start:
-        return f"FIRED: {_state_label(state)} is below its threshold {when}."
-    return f"STILL FIRING: {_state_label(state)} has been below its threshold {when}."
+        return f"FIRED: {_state_label(state)} is {where} {when}."
+    return f"STILL FIRING: {_state_label(state)} has been {where} {when}."
 
 
 def _health_line(

@@ -24,7 +24,7 @@ from shared.bootstrap import App
 from shared.cards import coverage_message
 from shared.coverage import Reading, missing_statuses, readings
 from shared.errors import NotificationError, StateConflictError
-from shared.snapshot import Snapshot, SnapshotKey
+from shared.snapshot import Snapshot, SnapshotKey, admin_names_of
 from shared.trends import HISTORY_DAYS, Trend, trends
 
 log = logging.getLogger(__name__)
@@ -51,14 +51,18 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     )
     # None fetched in 30 days: the previous one may still be older (the change column).
     previous = history[0] if history else app.snapshots.previous_snapshot(key)
+    settings = app.settings
     current = readings(
-        snapshot.report, app.settings.thresholds, previous.report if previous else None
+        snapshot.report,
+        settings.thresholds,
+        previous.report if previous else None,
+        settings.maximums,
     )
     _log_readings(snapshot.report.total_users, current)
     trend = trends([snapshot, *history])
     for attempt in range(1, MAX_DECISIONS + 1):
         try:
-            return _decide_and_apply(app, snapshot, current, trend)
+            return _decide_and_apply(app, snapshot, current, admin_names_of(message), trend)
         except StateConflictError as exc:
             if attempt == MAX_DECISIONS:
                 raise
@@ -67,7 +71,11 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
 
 
 def _decide_and_apply(
-    app: App, snapshot: Snapshot, current: list[Reading], trend: Mapping[str, Trend]
+    app: App,
+    snapshot: Snapshot,
+    current: list[Reading],
+    admin_names: tuple[str, ...],
+    trend: Mapping[str, Trend],
 ) -> CheckOutcome:
     key = snapshot.key
     prior = app.alerts.get_states(key.tenant_id)
@@ -75,8 +83,7 @@ def _decide_and_apply(
         log.info("snapshot %s was already checked (or a newer one was); nothing to do", key.row_key)
         return CheckOutcome(readings=[], decision=None, posted=False)
 
-    thresholds = app.settings.thresholds
-    missing = missing_statuses(snapshot.report, thresholds)
+    missing = missing_statuses(snapshot.report, app.settings.thresholds, app.settings.maximums)
     for status in missing:
         log.error("THRESHOLDS names %r, which this report does not carry: not checked", status)
     now = snapshot.fetched_at  # the alert clock is the snapshot's: a replay decides the same
@@ -95,7 +102,8 @@ def _decide_and_apply(
         )
         return CheckOutcome(readings=current, decision=decision, posted=False)
     try:
-        app.notifier.post_message(coverage_message(snapshot, current, decision.events, trend))
+        message = coverage_message(snapshot, current, decision.events, admin_names, trend)
+        app.notifier.post_message(message)
     except NotificationError:
         # Not told: the retry (or the next snapshot) posts it. Closed states are kept for that.
         app.alerts.save_states(key.tenant_id, prior, decision.states, checked=None)
@@ -112,6 +120,8 @@ def _log_readings(total: int, current: list[Reading]) -> None:
     for reading in current:
         ratio = "undefined" if reading.ratio is None else f"{float(reading.ratio):.2%}"
         threshold = "none" if reading.threshold is None else f"{float(reading.threshold):.2%}"
+        if reading.maximum is not None:
+            threshold = f"at most {reading.maximum} users"
         log.info(
             "%s: %s (%d of %d), threshold %s%s%s",
             reading.status,

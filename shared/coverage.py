@@ -20,17 +20,25 @@ from fractions import Fraction
 
 from shared.report import Report
 
-# What each documented status counts, for people reading the card.
+# What each documented status counts, for people reading the card: the beta report's four,
+# then what the v1.0 userRegistrationDetails source adds (shared.registration_details).
 STATUS_LABELS = {
     "mfaRegistered": "Registered for MFA",
     "registered": "Registered for SSPR",
     "enabled": "Enabled for SSPR",
     "capable": "Capable of SSPR",  # registered *and* enabled
+    "mfaCapable": "Capable of MFA",
+    "passwordlessCapable": "Capable of passwordless",
+    "phishingResistant": "Phishing-resistant method",
+    "adminsWithoutMfa": "Admins without MFA",
 }
 
 # The statuses a threshold may name: the documented ones. A name is matched without regard to
 # case; anything else is a typo that would silently turn monitoring off, so it is refused.
 KNOWN_STATUSES = tuple(STATUS_LABELS)
+# Metrics where fewer is better: they take a maximum number of users (`adminsWithoutMfa<=0`).
+ADMINS_WITHOUT_MFA = "adminsWithoutMfa"
+MAXIMUM_ONLY = frozenset({ADMINS_WITHOUT_MFA})
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
@@ -47,11 +55,24 @@ class Reading:
     count: int
     total: int
     ratio: Fraction | None  # None when the tenant reports zero users
-    threshold: Fraction | None  # None when no threshold is configured for this status
+    threshold: Fraction | None  # None when no minimum is configured for this status
     previous_ratio: Fraction | None = None  # same status in the previous snapshot, if any
+    maximum: int | None = None  # at most this many users (`adminsWithoutMfa<=0`)
+
+    @property
+    def judged(self) -> bool:
+        """Whether this reading is compared with a limit (a 0-user report judges no ratio)."""
+        return self.maximum is not None or (self.threshold is not None and self.ratio is not None)
+
+    @property
+    def fewer_is_better(self) -> bool:
+        """A metric people want low (admins without MFA): a fall is no cause for alarm."""
+        return self.maximum is not None or self.status in MAXIMUM_ONLY
 
     @property
     def breached(self) -> bool:
+        if self.maximum is not None:
+            return self.count > self.maximum
         return self.ratio is not None and self.threshold is not None and self.ratio < self.threshold
 
     @property
@@ -67,23 +88,56 @@ class Reading:
         return (self.ratio - self.previous_ratio) * 100
 
 
-def parse_thresholds(text: str) -> dict[str, Fraction]:
-    """Parse `mfaRegistered=0.95,registered=90%` into exact ratios; ValueError names what is
-    wrong. Status names are matched to KNOWN_STATUSES without regard to case."""
-    thresholds: dict[str, Fraction] = {}
+@dataclass(frozen=True)
+class Limits:
+    """THRESHOLDS, parsed: `status=minimum` ratios and `status<=maximum` numbers of users."""
+
+    minimums: dict[str, Fraction]
+    maximums: dict[str, int]
+
+
+def parse_limits(text: str) -> Limits:
+    """Parse `mfaRegistered=95%,capable=0.9,adminsWithoutMfa<=0`; ValueError names what is
+    wrong. `=` means "at least" (a ratio), `<=` "at most" (users). Status names are matched to
+    KNOWN_STATUSES without regard to case."""
+    minimums: dict[str, Fraction] = {}
+    maximums: dict[str, int] = {}
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
         name, sep, raw = (s.strip() for s in part.partition("="))
+        at_most = name.endswith("<")
+        name = name.removesuffix("<").strip()
         if not sep or not _NAME.fullmatch(name):
-            raise ValueError(f"{part!r} is not status=minimum (e.g. mfaRegistered=95%)")
+            raise ValueError(
+                f"{part!r} is not status=minimum or status<=maximum (e.g. mfaRegistered=95%)"
+            )
         status = known_status(name)
-        if status in thresholds:
+        if status in minimums or status in maximums:
             raise ValueError(f"{status} is given twice")
-        thresholds[status] = _parse_minimum(status, raw)
-    if not thresholds:
+        if at_most:
+            maximums[status] = _parse_maximum(status, raw)
+        elif status in MAXIMUM_ONLY:
+            raise ValueError(f"{status} takes a maximum number of users: write {status}<=0")
+        else:
+            minimums[status] = _parse_minimum(status, raw)
+    if not minimums and not maximums:
         raise ValueError("no status=minimum pairs (e.g. mfaRegistered=95%,capable=90%)")
-    return thresholds
+    return Limits(minimums, maximums)
+
+
+def parse_thresholds(text: str) -> dict[str, Fraction]:
+    """Only the minimums of `text`, which must have no maximum (for callers that need none)."""
+    limits = parse_limits(text)
+    if limits.maximums:
+        raise ValueError(f"expected minimums only, got {', '.join(limits.maximums)} <= ...")
+    return limits.minimums
+
+
+def _parse_maximum(name: str, raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValueError(f"{name}: {raw!r} is not a whole number of users (e.g. {name}<=0)")
+    return int(raw)
 
 
 def known_status(name: str) -> str:
@@ -115,11 +169,16 @@ def _parse_minimum(name: str, raw: str) -> Fraction:
 
 
 def readings(
-    report: Report, thresholds: Mapping[str, Fraction], previous: Report | None = None
+    report: Report,
+    thresholds: Mapping[str, Fraction],
+    previous: Report | None = None,
+    maximums: Mapping[str, int] | None = None,
 ) -> list[Reading]:
-    """Every status of `report`, thresholded ones first in configured order, then the rest."""
-    ordered = [s for s in thresholds if s in report.counts]
-    ordered += [s for s in report.counts if s not in thresholds]
+    """Every status of `report`, limited ones first in configured order, then the rest."""
+    maximums = maximums or {}
+    limited = [*thresholds, *maximums]
+    ordered = [s for s in limited if s in report.counts]
+    ordered += [s for s in report.counts if s not in limited]
     return [
         Reading(
             status=status,
@@ -128,14 +187,17 @@ def readings(
             ratio=ratio_of(report, status),
             threshold=thresholds.get(status),
             previous_ratio=ratio_of(previous, status) if previous else None,
+            maximum=maximums.get(status),
         )
         for status in ordered
     ]
 
 
-def missing_statuses(report: Report, thresholds: Mapping[str, Fraction]) -> list[str]:
-    """Thresholded statuses the report does not carry: a typo, or a status Graph dropped."""
-    return [status for status in thresholds if status not in report.counts]
+def missing_statuses(
+    report: Report, thresholds: Mapping[str, Fraction], maximums: Mapping[str, int] | None = None
+) -> list[str]:
+    """Limited statuses the report does not carry: a typo, or a status Graph dropped."""
+    return [status for status in [*thresholds, *(maximums or {})] if status not in report.counts]
 
 
 def ratio_of(report: Report, status: str) -> Fraction | None:

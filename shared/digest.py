@@ -66,8 +66,10 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
     # The app watches the tenant its identity belongs to: the newest snapshot's.
     mine = [s for s in history if newest is not None and s.key.tenant_id == newest.key.tenant_id]
     states = app.alerts.get_states(newest.key.tenant_id).states if newest is not None else {}
+    settings = app.settings
+    previous = mine[1].report if len(mine) > 1 else None
     current = (
-        readings(newest.report, app.settings.thresholds, mine[1].report if len(mine) > 1 else None)
+        readings(newest.report, settings.thresholds, previous, settings.maximums)
         if newest is not None
         else []
     )

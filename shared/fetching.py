@@ -4,24 +4,45 @@ Gather (state, report) → decide (pure, `shared.alerting`) → apply (store, no
 fetch is announced once in Teams, then only as a reminder every ALERT_REPEAT_HOURS, and once
 more when fetching works again; the error is still raised so the host records the failure.
 
-Only a final failure counts: the host retries a failed run (FetchReport/function.json `retry`),
-so a failure that a retry may still heal is logged and raised, but not announced, and the
-fetch-health state is left alone. Otherwise a transient 403 would post "fetching fails" and,
-five minutes later, "works again".
+Only a final failure counts: the host retries a failed run (FetchReport/function.json `retry`;
+a continuation's queue redelivers it), so a failure that a retry may still heal is logged and
+raised, but not announced, and the fetch-health state is left alone. Otherwise a transient 403
+would post "fetching fails" and, five minutes later, "works again".
+
+Which report (REPORT_SOURCE): `beta` reads getCredentialUserRegistrationCount, `v1` counts
+v1.0 userRegistrationDetails, and `auto` reads beta until Graph answers that it is gone (404,
+410, or a 400 whose code says the resource is not found), then moves to v1.0 for good, saying
+so once in the log and in Teams. A v1.0 pass that would outlive the function's timeout stores
+nothing yet: it hands a checkpoint to ContinueFetch through a queue message, and the snapshot is
+written once, when the pass completes.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.alerting import FETCH_HEALTH, AlertState, decide_fetch_health
 from shared.bootstrap import App
-from shared.cards import fetch_health_message
+from shared.cards import fetch_health_message, source_switch_message
 from shared.errors import CredentialError, GraphError, NotificationError, ReportFormatError
-from shared.snapshot import Snapshot, snapshot_key
+from shared.graph import FetchedReport
+from shared.graph_details import DETAILS_API, Checkpoint
+from shared.snapshot import SOURCE_API, Snapshot, snapshot_key
 
 log = logging.getLogger(__name__)
+
+# host.json's extensions.queues.maxDequeueCount: a continuation's last try (a test checks it).
+QUEUE_TRIES = 5
+# What Graph answers for a report that no longer exists. A 400 counts only with a code that
+# says so: the decision branches on the code, never on the message's wording.
+_GONE_STATUSES = frozenset({404, 410})
+_GONE_CODES = frozenset(
+    {"Request_ResourceNotFound", "ResourceNotFound", "UnknownResource", "BadRequest_NotFound"}
+)
 
 
 @dataclass(frozen=True)
@@ -44,14 +65,72 @@ class Attempt:
         max_retry_count = getattr(retry_context, "max_retry_count", 0) or 0
         return cls(int(retry_count), int(max_retry_count))
 
+    @classmethod
+    def from_dequeue_count(cls, dequeue_count: int) -> Attempt:
+        """A queue message's try: its DequeueCount of host.json's maxDequeueCount."""
+        return cls(max(dequeue_count - 1, 0), QUEUE_TRIES - 1)
 
-def fetch_and_store(app: App, attempt: Attempt | None = None) -> str:
-    """Fetch and store one snapshot; return the queue message that names it."""
-    attempt = attempt or Attempt()
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What FetchReport (or ContinueFetch) hands on: a snapshot to check, or the rest of a pass."""
+
+    check: str | None = None  # the snapshots-to-check message
+    continuation: str | None = None  # the fetch-continuations message
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """A v1.0 pass in progress, as the continuation message carries it."""
+
+    fetch_id: str
+    started: datetime
+    checkpoint: Checkpoint
+
+    def to_message(self) -> str:
+        return json.dumps(
+            {
+                "fetchId": self.fetch_id,
+                "started": self.started.isoformat(),
+                "checkpoint": json.loads(self.checkpoint.to_json()),
+            }
+        )
+
+    @classmethod
+    def from_message(cls, body: str) -> _Pass:
+        try:
+            data = json.loads(body)
+            return cls(
+                fetch_id=str(data["fetchId"]),
+                started=datetime.fromisoformat(data["started"]),
+                checkpoint=Checkpoint.from_json(json.dumps(data["checkpoint"])),
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ReportFormatError(
+                "continuation", f"not a fetch continuation: {body[:200]!r}"
+            ) from exc
+
+
+def fetch_and_store(app: App, attempt: Attempt | None = None) -> FetchOutcome:
+    """Fetch (or start fetching) one snapshot; store it when complete."""
+    return _run(app, attempt or Attempt(), None)
+
+
+def continue_fetch(app: App, message: str, attempt: Attempt | None = None) -> FetchOutcome:
+    """Go on with the v1.0 pass a continuation message describes."""
+    return _run(app, attempt or Attempt(), _Pass.from_message(message))
+
+
+def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
     now = app.clock()
-    health = app.alerts.get_fetch_health()
+    monitor = app.alerts.get_monitor()
+    started, fetch_id = (resumed.started, resumed.fetch_id) if resumed else (now, None)
+    fetch_id = fetch_id or uuid.uuid4().hex[:12]
     try:
-        fetched = app.graph.fetch_report()
+        if resumed is not None:
+            result, source = _v1(app, now, resumed.checkpoint), DETAILS_API
+        else:
+            result, source = _fetch(app, now, monitor.source_switch)
     except (CredentialError, GraphError, ReportFormatError) as exc:
         if not attempt.final:
             log.error(
@@ -62,20 +141,63 @@ def fetch_and_store(app: App, attempt: Attempt | None = None) -> str:
             )
             raise
         log.error("FetchReport failed: %s", exc)
-        _announce_fetch_health(app, health, error=f"{type(exc).__name__}: {exc}")
+        _announce_fetch_health(app, monitor.fetch_health, error=f"{type(exc).__name__}: {exc}")
         raise
-    report = fetched.report
-    snapshot = Snapshot(key=snapshot_key(fetched.tenant_id, now), fetched_at=now, report=report)
+    if isinstance(result, Checkpoint):
+        log.info("the v1.0 pass goes on in a follow-up invocation (ContinueFetch)")
+        return FetchOutcome(continuation=_Pass(fetch_id, started, result).to_message())
+    snapshot = Snapshot(
+        key=snapshot_key(result.tenant_id, started, fetch_id),
+        fetched_at=started,
+        report=result.report,
+        source=source,
+    )
     app.snapshots.save_snapshot(snapshot)
+    report = result.report
     log.info(
-        "stored snapshot %s/%s: %d users, %s",
+        "stored snapshot %s/%s from %s: %d users, %s",
         snapshot.key.tenant_id,
         snapshot.key.row_key,
+        source,
         report.total_users,
         ", ".join(f"{status}={count}" for status, count in report.counts.items()) or "no statuses",
     )
-    _announce_fetch_health(app, health, error=None)
-    return snapshot.key.to_message()
+    _announce_fetch_health(app, monitor.fetch_health, error=None)
+    return FetchOutcome(check=snapshot.key.to_message(admin_names=result.admins_without_mfa))
+
+
+def _fetch(app: App, now: datetime, switched: str | None) -> tuple[FetchedReport | Checkpoint, str]:
+    source = app.settings.report_source
+    if source == "v1" or (source == "auto" and switched is not None):
+        return _v1(app, now, None), DETAILS_API
+    if source == "beta":
+        return app.graph.fetch_report(), SOURCE_API
+    try:
+        return app.graph.fetch_report(), SOURCE_API
+    except GraphError as exc:
+        if exc.status not in _GONE_STATUSES and not (exc.status == 400 and exc.code in _GONE_CODES):
+            raise  # 401, 403, 429, 5xx: a problem to report, not a report that is gone
+        reason = f"the beta report answered {exc}"
+    log.error(
+        "REPORT_SOURCE=auto: %s. Moving to v1.0 userRegistrationDetails for good; it needs the "
+        "application permission AuditLog.Read.All (infra/grant-reports-read-all.sh grants it)",
+        reason,
+    )
+    result = _v1(app, now, None)  # a failure here is announced like any failing fetch
+    try:
+        app.notifier.post_message(source_switch_message(reason, now))
+    except NotificationError as exc:
+        # Not recorded: the next run tries beta again, finds it gone, and says it again.
+        log.error("could not announce the move to the v1.0 source in Teams: %s", exc)
+        return result, DETAILS_API
+    app.alerts.save_source_switch(reason, now)
+    return result, DETAILS_API
+
+
+def _v1(app: App, now: datetime, checkpoint: Checkpoint | None) -> FetchedReport | Checkpoint:
+    return app.registration_details.fetch_pass(
+        checkpoint=checkpoint, deadline=now + app.fetch_budget
+    )
 
 
 def _announce_fetch_health(app: App, prior: AlertState | None, *, error: str | None) -> None:

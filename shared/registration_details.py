@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import ReportFormatError
-from shared.report import Report
+from shared.report import Report, kind_of
 
 # The record's boolean fields and the metric each one counts.
 _FLAG_METRICS = (
@@ -126,7 +126,7 @@ class Tally:
         """Count one page's `value`; raise ReportFormatError (naming the field) on a bad record,
         in which case the tally must be thrown away (part of the page may be counted)."""
         if not isinstance(records, list):
-            raise ReportFormatError("value", f"expected a list, got {_kind(records)}")
+            raise ReportFormatError("value", f"expected a list, got {kind_of(records)}")
         self.pages += 1
         excluded = self.scope.exclude_users
         guests = self.scope.include_guests
@@ -135,7 +135,7 @@ class Tally:
             self.records += 1
             path = f"value[{index}]"
             if not isinstance(record, dict):
-                raise ReportFormatError(path, f"expected an object, got {_kind(record)}")
+                raise ReportFormatError(path, f"expected an object, got {kind_of(record)}")
             user_id = _string(record, "id", path)
             upn = _upn(record, path)
             user_type = _string(record, "userType", path)
@@ -143,13 +143,15 @@ class Tally:
             flags = [_flag(record, name, path) for name, _ in _FLAG_METRICS]
             methods = record.get("methodsRegistered")
             if not isinstance(methods, list):
-                problem = "missing" if methods is None else f"expected a list, got {_kind(methods)}"
+                problem = (
+                    "missing" if methods is None else f"expected a list, got {kind_of(methods)}"
+                )
                 raise ReportFormatError(f"{path}.methodsRegistered", problem)
             for position, method in enumerate(methods):
                 if not isinstance(method, str):
                     raise ReportFormatError(
                         f"{path}.methodsRegistered[{position}]",
-                        f"expected a string, got {_kind(method)}",
+                        f"expected a string, got {kind_of(method)}",
                     )
             if not guests and user_type == "guest":
                 continue
@@ -214,7 +216,7 @@ def _flag(record: dict[str, Any], name: str, path: str) -> bool:
     value = record.get(name)
     if value is True or value is False:
         return value
-    problem = "missing" if name not in record else f"expected a boolean, got {_kind(value)}"
+    problem = "missing" if name not in record else f"expected a boolean, got {kind_of(value)}"
     raise ReportFormatError(f"{path}.{name}", problem)
 
 
@@ -224,7 +226,7 @@ def _string(record: dict[str, Any], name: str, path: str) -> str:
         return value
     if name not in record:
         raise ReportFormatError(f"{path}.{name}", "missing")
-    raise ReportFormatError(f"{path}.{name}", f"expected a non-empty string, got {_kind(value)}")
+    raise ReportFormatError(f"{path}.{name}", f"expected a non-empty string, got {kind_of(value)}")
 
 
 def _upn(record: dict[str, Any], path: str) -> str | None:
@@ -235,12 +237,4 @@ def _upn(record: dict[str, Any], path: str) -> str | None:
     value = record["userPrincipalName"]
     if value is None or isinstance(value, str):
         return value or None
-    raise ReportFormatError(f"{path}.userPrincipalName", f"expected a string, got {_kind(value)}")
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    names |= {int: "an integer", float: "a fractional number"}
-    return names.get(type(value), f"a {type(value).__name__}")
+    raise ReportFormatError(f"{path}.userPrincipalName", f"expected a string, got {kind_of(value)}")

@@ -54,12 +54,12 @@ def parse_report(body: bytes | str) -> Report:
     except RecursionError as exc:  # nesting deeper than any report: hostile or broken
         raise ReportFormatError("body", "JSON nested too deeply to be a report") from exc
     if not isinstance(payload, dict):
-        raise ReportFormatError("body", f"expected a JSON object, got {_kind(payload)}")
+        raise ReportFormatError("body", f"expected a JSON object, got {kind_of(payload)}")
     if "value" not in payload:
         raise ReportFormatError("value", "missing: expected a collection of reports")
     value = payload["value"]
     if not isinstance(value, list):
-        raise ReportFormatError("value", f"expected a list, got {_kind(value)}")
+        raise ReportFormatError("value", f"expected a list, got {kind_of(value)}")
     if not value:
         raise ReportFormatError("value", "empty: Graph returned no report")
     if len(value) > 1:
@@ -69,23 +69,23 @@ def parse_report(body: bytes | str) -> Report:
 
 def _parse_item(item: Any, path: str) -> Report:
     if not isinstance(item, dict):
-        raise ReportFormatError(path, f"expected an object, got {_kind(item)}")
+        raise ReportFormatError(path, f"expected an object, got {kind_of(item)}")
     report_id = item.get("id")
     if report_id is not None and not isinstance(report_id, str):
-        raise ReportFormatError(f"{path}.id", f"expected a string, got {_kind(report_id)}")
+        raise ReportFormatError(f"{path}.id", f"expected a string, got {kind_of(report_id)}")
     if "totalUserCount" not in item:
         raise ReportFormatError(f"{path}.totalUserCount", "missing")
     total = _count(item["totalUserCount"], f"{path}.totalUserCount")
     entries = item.get("userRegistrationCounts")
     if not isinstance(entries, list):
-        problem = "missing" if entries is None else f"expected a list, got {_kind(entries)}"
+        problem = "missing" if entries is None else f"expected a list, got {kind_of(entries)}"
         raise ReportFormatError(f"{path}.userRegistrationCounts", problem)
 
     counts: dict[str, int] = {}
     for index, entry in enumerate(entries):
         entry_path = f"{path}.userRegistrationCounts[{index}]"
         if not isinstance(entry, dict):
-            raise ReportFormatError(entry_path, f"expected an object, got {_kind(entry)}")
+            raise ReportFormatError(entry_path, f"expected an object, got {kind_of(entry)}")
         status_key, status = _pick(entry, _STATUS_KEYS, entry_path)
         if not isinstance(status, str) or not _STATUS_PATTERN.fullmatch(status):
             raise ReportFormatError(
@@ -114,7 +114,7 @@ def _pick(entry: dict[str, Any], names: tuple[str, ...], path: str) -> tuple[str
 def _count(raw: Any, path: str) -> int:
     """A non-negative Int64, given as a JSON integer or (IEEE754Compatible) a string of digits."""
     if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-        raise ReportFormatError(path, f"expected a whole number, got {_kind(raw)}")
+        raise ReportFormatError(path, f"expected a whole number, got {kind_of(raw)}")
     if isinstance(raw, str):
         if not _DIGITS.fullmatch(raw):
             raise ReportFormatError(
@@ -128,7 +128,8 @@ def _count(raw: Any, path: str) -> int:
     return raw
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """How a JSON value is named in an error: "an object", "a list", "null"..."""
     if value is None:
         return "null"
     names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}

@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.coverage import parse_thresholds
+from shared.coverage import Limits, parse_limits
 from shared.errors import ConfigurationError
 from shared.schedule import check_ncrontab
 
@@ -52,9 +52,16 @@ SETTING_NAMES = (
     "SNAPSHOT_TABLE",
     "ALERT_TABLE",
     "ALERTS_TO_LOG_ONLY",
+    "REPORT_SOURCE",
+    "INCLUDE_GUESTS",
+    "EXCLUDE_USERS",
+    "ALERT_NAME_ADMINS",
     "DIGEST_SCHEDULE",
     "CARD_VERSION",
 )
+# Which report to read: the beta aggregate, v1.0 userRegistrationDetails, or beta until it is
+# gone and then v1.0 (shared.fetching).
+REPORT_SOURCES = ("auto", "beta", "v1")
 
 # Set by App Service on every instance in Azure, never by Core Tools: the Functions host's own
 # test for "running in Azure".
@@ -106,8 +113,9 @@ class Settings:
     storage: StorageSettings
     graph_endpoint: str = DEFAULT_GRAPH_ENDPOINT
     thresholds: Mapping[str, Fraction] = field(
-        default_factory=lambda: parse_thresholds(DEFAULT_THRESHOLDS)
+        default_factory=lambda: parse_limits(DEFAULT_THRESHOLDS).minimums
     )
+    maximums: Mapping[str, int] = field(default_factory=dict)  # `status<=users`
     webhook: WebhookUrl | None = None
     azure_client_id: str | None = None
     alert_repeat: timedelta = timedelta(hours=DEFAULT_ALERT_REPEAT_HOURS)
@@ -116,6 +124,10 @@ class Settings:
     alert_table: str = DEFAULT_ALERT_TABLE
     fetch_schedule: str | None = None  # read by the host; checked here so errors name it
     alerts_to_log_only: bool = False
+    report_source: str = "auto"
+    include_guests: bool = True
+    exclude_users: tuple[str, ...] = ()  # object ids or UPNs, left out of every v1 metric
+    alert_name_admins: bool = False
     # When WeeklyDigest runs (read by the host); None when set empty: no digest.
     digest_schedule: str | None = DEFAULT_DIGEST_SCHEDULE
     card_version: str = CARD_VERSIONS[0]
@@ -148,12 +160,16 @@ class Settings:
 
         storage = _storage(text, problems)
         graph_endpoint = checked("GRAPH_ENDPOINT", _endpoint, DEFAULT_GRAPH_ENDPOINT)
-        thresholds = checked("THRESHOLDS", parse_thresholds, None)
+        limits: Limits | None = checked("THRESHOLDS", parse_limits, None)
         webhook = checked("TEAMS_WEBHOOK_URL", _webhook, None)
         repeat = checked("ALERT_REPEAT_HOURS", _hours, timedelta(hours=DEFAULT_ALERT_REPEAT_HOURS))
         drop_points = checked("DROP_ALERT_POINTS", _points, None)
         schedule = checked("FETCH_SCHEDULE", check_ncrontab, None)
         log_only = checked("ALERTS_TO_LOG_ONLY", _flag, False)
+        report_source = checked("REPORT_SOURCE", _source, "auto")
+        include_guests = checked("INCLUDE_GUESTS", _flag, True)
+        exclude_users = checked("EXCLUDE_USERS", _users, ())
+        name_admins = checked("ALERT_NAME_ADMINS", _flag, False)
         # Unset: the default. Set but empty: the digest is turned off.
         digest_default = DEFAULT_DIGEST_SCHEDULE if "DIGEST_SCHEDULE" not in env else None
         digest_schedule = checked("DIGEST_SCHEDULE", check_ncrontab, digest_default)
@@ -182,7 +198,8 @@ class Settings:
         return cls(
             storage=storage,
             graph_endpoint=graph_endpoint,
-            thresholds=thresholds or parse_thresholds(DEFAULT_THRESHOLDS),
+            thresholds=(limits or parse_limits(DEFAULT_THRESHOLDS)).minimums,
+            maximums=limits.maximums if limits else {},
             webhook=webhook,
             azure_client_id=text("AZURE_CLIENT_ID"),
             alert_repeat=repeat,
@@ -191,6 +208,10 @@ class Settings:
             alert_table=tables["ALERT_TABLE"],
             fetch_schedule=schedule,
             alerts_to_log_only=log_only,
+            report_source=report_source,
+            include_guests=include_guests,
+            exclude_users=exclude_users,
+            alert_name_admins=name_admins,
             digest_schedule=digest_schedule,
             card_version=card_version,
         )
@@ -292,6 +313,20 @@ def _points(raw: str) -> Fraction:
     if not 0 < value <= 100:
         raise ValueError(f"must be percentage points between 0 and 100, got {raw!r}")
     return value
+
+
+def _source(raw: str) -> str:
+    if raw.lower() not in REPORT_SOURCES:
+        raise ValueError(f"{raw!r} is not one of {', '.join(REPORT_SOURCES)}")
+    return raw.lower()
+
+
+def _users(raw: str) -> tuple[str, ...]:
+    users = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for user in users:
+        if any(ch.isspace() for ch in user) or len(user) > 256:
+            raise ValueError(f"{user[:60]!r} is not an object id or a user principal name")
+    return users
 
 
 def _flag(raw: str) -> bool:

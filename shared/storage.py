@@ -50,11 +50,18 @@ MAX_HISTORY = 1000
 # Beyond this many statuses, $select would make a URL of several KB: read whole rows instead.
 _MAX_SELECTED_STATUSES = 40
 _SNAPSHOT_COLUMNS = ["PartitionKey", "RowKey", "FetchedAt", "TotalUserCount", "ReportId", "Source"]
+_SOURCE_ROW = "_source"  # REPORT_SOURCE=auto: set once the beta report is gone
 # What Table Storage answers when a conditional write finds the entity changed, already there,
 # or gone: someone else wrote first.
 _CONFLICT_STATUSES = (404, 409, 412)
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MonitorState:
+    fetch_health: AlertState | None
+    source_switch: str | None  # why `auto` reads the v1.0 source now; None: it reads beta
 
 
 @dataclass(frozen=True)
@@ -270,13 +277,38 @@ class AlertStore:
 
         self._tables.write(self._name, f"save alert states in {self._name}", submit)
 
-    def get_fetch_health(self) -> AlertState | None:
+    def get_monitor(self) -> MonitorState:
+        """The monitor's own state (fetch health, report source) in one request."""
         table = self._tables.get(self._name)
         try:
-            with self._tables.failures(f"read the fetch health from {self._name}"):
-                return _state_from(table.get_entity(_MONITOR_PARTITION, FETCH_HEALTH))
-        except ResourceNotFoundError:  # never stored yet (or no table yet)
-            return None
+            with self._tables.failures(f"read the monitor's state from {self._name}"):
+                rows = {
+                    entity["RowKey"]: entity
+                    for entity in table.query_entities(
+                        "PartitionKey eq @pk", parameters={"pk": _MONITOR_PARTITION}
+                    )
+                }
+        except ResourceNotFoundError:  # no table yet
+            rows = {}
+        health = rows.get(FETCH_HEALTH)
+        switch = rows.get(_SOURCE_ROW)
+        return MonitorState(
+            fetch_health=_state_from(health) if health is not None else None,
+            source_switch=switch.get("Reason", "") if switch is not None else None,
+        )
+
+    def get_fetch_health(self) -> AlertState | None:
+        return self.get_monitor().fetch_health
+
+    def save_source_switch(self, reason: str, when: datetime) -> None:
+        """Record that `auto` moved to the v1.0 source for good (announced once)."""
+        entity: dict[str, Any] = {"PartitionKey": _MONITOR_PARTITION, "RowKey": _SOURCE_ROW}
+        entity |= {"Reason": reason[:30_000], "Since": when}
+        self._tables.write(
+            self._name,
+            f"save the report source in {self._name}",
+            lambda table: table.upsert_entity(entity, mode=UpdateMode.REPLACE),
+        )
 
     def save_fetch_health(self, state: AlertState) -> None:
         entity = _state_entity(_MONITOR_PARTITION, state)

@@ -23,6 +23,7 @@ from shared.cards import (
     digest_message,
     fetch_health_message,
     render_card,
+    source_switch_message,
 )
 from shared.coverage import missing_statuses, parse_thresholds, readings
 from shared.report import Report
@@ -107,7 +108,18 @@ def every_message() -> dict[str, Any]:
         "huge-report": _coverage(
             {**TODAY, **huge}, previous={**YESTERDAY, **huge_yesterday}, drop=5
         ),
+        # A maximum (v1.0 source): admins without MFA, named with ALERT_NAME_ADMINS=true.
+        "admins-without-mfa": _coverage(
+            {**TODAY, "mfaRegistered": 1200, "capable": 1190, "adminsWithoutMfa": 3},
+            maximums={"adminsWithoutMfa": 0},
+            admin_names=("ops-admin@contoso.example", "legacy.svc.admin@contoso.example"),
+        ),
         **_fetch_health(),
+        "source-switch": source_switch_message(
+            "Graph refused the report request (HTTP 404, code=Request_ResourceNotFound, "
+            "request-id=5b7d3f1c-2a9e-4e8f-a1c2-9d8e7f6a5b4c)",
+            NOW,
+        ),
         # With a month of daily history: the 7- and 30-day change and a sparkline per metric.
         "trends": _coverage(TODAY, previous=YESTERDAY, history=_month(TODAY)),
         # The same with CARD_VERSION=1.5: a line chart of the thresholded metrics, 30 days.
@@ -179,12 +191,14 @@ def _coverage(
     drop: int | None = None,
     prior: dict[str, AlertState] | None = None,
     force: bool = False,
+    maximums: Mapping[str, int] | None = None,
+    admin_names: tuple[str, ...] = (),
     history: list[Snapshot] | None = None,
 ) -> Any:
     report = Report("2026-11-23T06:00:04Z", total, dict(counts))
     snapshot = Snapshot(snapshot_key(TENANT, NOW), NOW, report)
     before = Report("r", total, dict(previous)) if previous else None
-    current = readings(snapshot.report, THRESHOLDS, before)
+    current = readings(snapshot.report, THRESHOLDS, before, maximums)
     events = decide_metrics(
         prior or {},
         current,
@@ -192,12 +206,12 @@ def _coverage(
         repeat=DAY,
         drop_points=Fraction(drop) if drop is not None else None,
         detail="",
-        missing=missing_statuses(report, THRESHOLDS),
+        missing=missing_statuses(report, THRESHOLDS, maximums),
     ).events
     if force:  # a zero-user report never fires by itself; show how its table would read
         events = [Event(Notice.FIRING, AlertState("mfaRegistered"), current[0], started=NOW)]
     assert events, "every gallery card has something to say"
-    return coverage_message(snapshot, current, events, trends(history or []))
+    return coverage_message(snapshot, current, events, admin_names, trends(history or []))
 
 
 def _fetch_health() -> dict[str, Any]:

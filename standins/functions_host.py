@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 _EXPRESSION = re.compile(r"%([^%]+)%")
 # What the host's timer monitor reports for a schedule that has never run (.NET DateTime.MinValue).
 _NEVER = "0001-01-01T00:00:00"
+# The longest chain of queue messages one delivery may lead to (continuations): a loop guard.
+MAX_CHAIN = 100
 
 
 class FunctionLoadError(RuntimeError):
@@ -85,7 +87,8 @@ class RetryOptions:
         """Seconds to wait before retry number `retry` (1 for the first retry)."""
         if self.strategy == "fixedDelay":
             return self.delay.total_seconds()
-        # exponentialBackoff: minimum * 2^(n-1), capped at the maximum.
+        # exponentialBackoff: minimum * 2^(n-1), capped at the maximum. The real host also adds
+        # a random jitter; left out so that tests can state the delays exactly.
         seconds = self.minimum_interval.total_seconds() * 2 ** (retry - 1)
         return min(seconds, self.maximum_interval.total_seconds())
 
@@ -99,6 +102,11 @@ class Delivery:
     attempts: int = 0
     poisoned: bool = False
     errors: list[InvocationFailed] = field(default_factory=list)
+    then: list[Delivery] = field(default_factory=list)  # what the function's outputs queued
+
+    def flattened(self) -> list[Delivery]:
+        """This delivery and, depth first, every one its outputs led to."""
+        return [self, *(d for after in self.then for d in after.flattened())]
 
 
 @dataclass
@@ -257,14 +265,25 @@ class FunctionsHost:
                     raise
                 self.sleep(options.delay_before(len(errors)))
         deliveries = [
-            self.deliver(binding["queueName"], value)
-            for binding in self.bindings(name)
-            if binding["type"] == "queue" and (value := outputs.get(binding["name"])) is not None
+            delivered
+            for queue, message in self._queued(name, outputs)
+            for delivered in self.deliver(queue, message).flattened()
         ]
         return Cycle(outputs, deliveries, attempts=len(errors) + 1, errors=errors)
 
-    def deliver(self, queue: str, message: str) -> Delivery:
-        """Run the function triggered by `queue`, redelivering on failure as the host does."""
+    def _queued(self, name: str, outputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The messages `name`'s queue output bindings carry, as (queue, message)."""
+        return [
+            (binding["queueName"], value)
+            for binding in self.bindings(name)
+            if binding["type"] == "queue" and (value := outputs.get(binding["name"])) is not None
+        ]
+
+    def deliver(self, queue: str, message: str, *, depth: int = 0) -> Delivery:
+        """Run the function triggered by `queue`, redelivering on failure as the host does,
+        then deliver what its own queue outputs carry (a chain is bounded, as a guard)."""
+        if depth > MAX_CHAIN:
+            raise RuntimeError(f"more than {MAX_CHAIN} messages queued in a chain: a loop?")
         # Only queue triggers are resolved: a function the host cannot index (a timer whose
         # %SCHEDULE% setting is empty) does not stop the others, as in the real host.
         listeners = [
@@ -282,10 +301,15 @@ class FunctionsHost:
             delivery.attempts += 1
             envelope = _QueueEnvelope(message, message_id, delivery.attempts, inserted)
             try:
-                self.invoke(listeners[0], envelope)
-                return delivery
+                outputs = self.invoke(listeners[0], envelope)
             except InvocationFailed as failure:
                 delivery.errors.append(failure)
+                continue
+            delivery.then = [
+                self.deliver(next_queue, next_message, depth=depth + 1)
+                for next_queue, next_message in self._queued(listeners[0], outputs)
+            ]
+            return delivery
         delivery.poisoned = True
         self.poison.setdefault(f"{queue}-poison", []).append(message)
         return delivery

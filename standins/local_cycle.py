@@ -32,9 +32,17 @@ from shared.errors import MonitorError
 from shared.settings import DEFAULT_DIGEST_SCHEDULE, Settings
 from standins.azurite import Azurite, AzuriteNotInstalled
 from standins.functions_host import Cycle, FunctionLoadError, FunctionsHost, InvocationFailed
-from standins.graph import GraphStandIn
+from standins.graph import DetailsService, GraphStandIn, RateLimit
 from standins.managed_identity import ManagedIdentityStandIn
+from standins.registration_details import SyntheticTenant
 from standins.reports import report
+
+# Both reports are served: the beta one (a realistic body) and, for REPORT_SOURCE=v1, a
+# synthetic tenant's userRegistrationDetails, paged and throttled like Graph (5 per 10 s).
+# The --days replay scripts the beta report only.
+LOCAL_TENANT = DetailsService(
+    SyntheticTenant(users=1_250), max_page_size=500, rate_limit=RateLimit()
+)
 
 log = logging.getLogger("local-cycle")
 
@@ -73,7 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("azure", "httpx", "httpcore", "msal"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        with Azurite() as azurite, ManagedIdentityStandIn() as identity, GraphStandIn() as graph:
+        with (
+            Azurite() as azurite,
+            ManagedIdentityStandIn() as identity,
+            GraphStandIn(details=LOCAL_TENANT) as graph,
+        ):
             log.info(
                 "overriding GRAPH_ENDPOINT (the Graph stand-in on %s serves the report), "
                 "AzureWebJobsStorage (an in-memory Azurite on 127.0.0.1:%d, so no real account "

@@ -347,3 +347,15 @@ def test_a_fetch_that_always_worked_is_never_announced() -> None:
 
     assert notices == []
     assert (state.name, state.firing, state.told_firing) == (FETCH_HEALTH, False, False)
+
+
+def test_a_fall_in_a_metric_people_want_low_is_no_sharp_drop() -> None:
+    before = Report("p", 100, {"adminsWithoutMfa": 9, "mfaRegistered": 90})
+    now = Report("r", 100, {"adminsWithoutMfa": 1, "mfaRegistered": 80})
+    current = readings(now, {}, before)
+
+    decision = decide_metrics({}, current, now=T0, repeat=DAY, drop_points=Fraction(5), detail="s")
+
+    assert [(e.notice, e.reading.status) for e in decision.events if e.reading] == [
+        (Notice.DROP, "mfaRegistered")
+    ]

@@ -6,7 +6,14 @@ from fractions import Fraction
 
 import pytest
 
-from shared.coverage import label, missing_statuses, parse_thresholds, ratio_of, readings
+from shared.coverage import (
+    label,
+    missing_statuses,
+    parse_limits,
+    parse_thresholds,
+    ratio_of,
+    readings,
+)
 from shared.report import Report
 
 
@@ -208,3 +215,39 @@ def test_documented_statuses_have_readable_labels_and_unknown_ones_are_spelt_out
     assert label("isMFACapable") == "Is MFA capable"
     assert label("fido2_registered") == "FIDO2 registered"
     assert label("status000Capable") == "Status000 capable"
+
+
+def test_a_maximum_is_a_number_of_users_and_fires_above_it() -> None:
+    limits = parse_limits("mfaRegistered=95%, adminsWithoutMfa <= 0")
+    report = Report("r", 100, {"mfaRegistered": 96, "adminsWithoutMfa": 1})
+
+    current = readings(report, limits.minimums, None, limits.maximums)
+
+    assert (limits.minimums, limits.maximums) == (
+        {"mfaRegistered": Fraction(95, 100)},
+        {"adminsWithoutMfa": 0},
+    )
+    assert [(r.status, r.breached) for r in current] == [
+        ("mfaRegistered", False),
+        ("adminsWithoutMfa", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "adminsWithoutMfa=5%",
+            "adminsWithoutMfa takes a maximum number of users: write adminsWithoutMfa<=0",
+        ),
+        ("adminsWithoutMfa<=1.5", "'1.5' is not a whole number of users"),
+        ("adminsWithoutMfa<=-1", "'-1' is not a whole number of users"),
+        ("adminsWithoutMfa<=0,adminswithoutmfa<=1", "adminsWithoutMfa is given twice"),
+        ("adminsWithoutMFA<0", "is not status=minimum or status<=maximum"),
+    ],
+)
+def test_bad_maxima_say_what_is_wrong(text: str, says: str) -> None:
+    with pytest.raises(ValueError) as error:
+        parse_limits(text)
+
+    assert says in str(error.value)

@@ -96,6 +96,7 @@ def test_a_server_asking_to_wait_too_long_is_not_waited_for_beyond_the_cap(
 def test_client_errors_fail_at_once_with_code_request_id_and_advice(
     cycle: CycleHarness, status: int, code: str, advice: str
 ) -> None:
+    cycle.configure(REPORT_SOURCE="beta")  # with `auto`, a 404 moves to the v1.0 source
     cycle.graph.script.then(graph_error(status, code, "Graph's own words"))
 
     with fails_with(GraphError) as failure:

@@ -10,23 +10,52 @@ import textwrap
 
 import pytest
 
+from shared.fetching import QUEUE_TRIES, Attempt
 from standins.functions_host import ROOT, FunctionLoadError
 from standins.reports import SHAPES, report
 from tests.conftest import CycleHarness
 
 
 def test_every_binding_matches_a_parameter_of_its_entry_point(cycle: CycleHarness) -> None:
-    assert cycle.host.function_names() == ["CheckThresholds", "FetchReport", "WeeklyDigest"]
+    assert cycle.host.function_names() == [
+        "CheckThresholds",
+        "ContinueFetch",
+        "FetchReport",
+        "WeeklyDigest",
+    ]
     for name in cycle.host.function_names():
         # Microsoft's worker refuses (FunctionLoadError) any parameter or annotation mismatch.
         cycle.host.load(name)
 
 
-def test_fetch_report_queues_to_the_queue_check_thresholds_listens_on(cycle: CycleHarness) -> None:
-    out = [b for b in cycle.host.bindings("FetchReport") if b["type"] == "queue"]
-    trigger = [b for b in cycle.host.bindings("CheckThresholds") if b["type"] == "queueTrigger"]
-    assert [b["queueName"] for b in out] == [b["queueName"] for b in trigger]
-    assert out[0]["connection"] == trigger[0]["connection"] == "AzureWebJobsStorage"
+def test_every_queue_a_function_writes_to_has_exactly_one_listener(cycle: CycleHarness) -> None:
+    host = cycle.host
+    listeners = {
+        b["queueName"]: name
+        for name in host.function_names()
+        for b in host.bindings(name)
+        if b["type"] == "queueTrigger"
+    }
+    outputs = {
+        (name, b["queueName"])
+        for name in host.function_names()
+        for b in host.bindings(name)
+        if b["type"] == "queue"
+    }
+
+    assert listeners == {
+        "snapshots-to-check": "CheckThresholds",
+        "fetch-continuations": "ContinueFetch",
+    }
+    assert outputs == {
+        ("FetchReport", "snapshots-to-check"),
+        ("FetchReport", "fetch-continuations"),
+        ("ContinueFetch", "snapshots-to-check"),
+        ("ContinueFetch", "fetch-continuations"),
+    }
+    for name in host.function_names():  # WeeklyDigest has no queue at all
+        connections = {b["connection"] for b in host.bindings(name) if "queue" in b["type"]}
+        assert connections <= {"AzureWebJobsStorage"}, name
 
 
 def test_fetch_schedule_is_a_setting_the_host_must_have(cycle: CycleHarness) -> None:
@@ -174,7 +203,7 @@ def test_importing_the_functions_does_no_io_and_builds_no_client() -> None:
             def get(self, key, default=None): events.append(("environ", key)); return default
         sys.addaudithook(audit)
         os.environ = NoEnviron()
-        import FetchReport, CheckThresholds, WeeklyDigest
+        import FetchReport, CheckThresholds, ContinueFetch, WeeklyDigest
         print(events)
         """
     )
@@ -187,3 +216,12 @@ def test_importing_the_functions_does_no_io_and_builds_no_client() -> None:
         env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "SYSTEMROOT")},
     )
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_a_continuation_s_last_try_is_the_one_host_json_allows() -> None:
+    # ContinueFetch announces a failure only on its last try: it must know the host's count.
+    host = json.loads((ROOT / "host.json").read_text())
+
+    assert host["extensions"]["queues"]["maxDequeueCount"] == QUEUE_TRIES
+    assert Attempt.from_dequeue_count(QUEUE_TRIES).final
+    assert not Attempt.from_dequeue_count(QUEUE_TRIES - 1).final

@@ -192,7 +192,7 @@ def test_a_queue_nobody_listens_on_is_an_error(clock: Clock) -> None:
 def test_a_failing_scheduled_fetch_is_retried_twice_five_minutes_apart(
     cycle: CycleHarness,
 ) -> None:
-    cycle.graph.script.then(*[graph_error(404, "Request_ResourceNotFound", "nope")] * 3)
+    cycle.graph.script.then(*[graph_error(403, "Authorization_RequestDenied", "nope")] * 3)
 
     with fails_with(GraphError) as failure:
         cycle.run()
@@ -200,12 +200,12 @@ def test_a_failing_scheduled_fetch_is_retried_twice_five_minutes_apart(
     assert failure.value.attempts == 3
     assert len(cycle.graph.report_requests) == 3
     assert cycle.clock.sleeps == [300.0, 300.0]  # function.json: fixedDelay 00:05:00
-    assert "Request_ResourceNotFound" in failure.value.message
+    assert "Authorization_RequestDenied" in failure.value.message
     assert cycle.snapshots() == []
 
 
 def test_a_fetch_that_fails_once_is_stored_by_the_host_retry(cycle: CycleHarness) -> None:
-    cycle.graph.script.then(graph_error(404, "Request_ResourceNotFound", "nope"))
+    cycle.graph.script.then(graph_error(403, "Authorization_RequestDenied", "nope"))
 
     result = cycle.run()
 

@@ -156,13 +156,13 @@ def test_a_fetch_failing_for_longer_than_the_repeat_interval_is_reported_again(
 ) -> None:
     cycle.use_webhook()
     cycle.configure(ALERT_REPEAT_HOURS="24")
-    cycle.graph.script.then(*[graph_error(404, "Request_ResourceNotFound", "nope")] * 9)
+    cycle.graph.script.then(*[graph_error(403, "Authorization_RequestDenied", "nope")] * 9)
 
     for _ in range(3):
         try:
             cycle.run()
         except Exception as exc:
-            assert "Request_ResourceNotFound" in str(exc)
+            assert "Authorization_RequestDenied" in str(exc)
         cycle.clock.advance(hours=12)
 
     assert titles(cycle) == [

@@ -192,10 +192,10 @@ def test_a_check_that_loses_a_race_re_reads_and_never_overwrites_a_newer_state(
     cycle: CycleHarness,
 ) -> None:
     serve(cycle, mfaRegistered=900, capable=950)
-    older = fetch_and_store(cycle.configure())
+    older = fetch_and_store(cycle.configure()).check or ""
     cycle.clock.advance(minutes=1)
     serve(cycle, mfaRegistered=990, capable=950)
-    newer = fetch_and_store(cycle.configure())
+    newer = fetch_and_store(cycle.configure()).check or ""
     raced = threading.Event()
 
     def answer(request: Request) -> Reply:

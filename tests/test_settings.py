@@ -325,6 +325,38 @@ def test_any_environment_gives_settings_or_a_configuration_error(env: dict[str, 
         assert all(0 <= ratio <= 1 for ratio in settings.thresholds.values())
 
 
+def test_report_source_and_scope_settings_are_read_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            **AZURITE,
+            "REPORT_SOURCE": "V1",
+            "INCLUDE_GUESTS": "false",
+            "EXCLUDE_USERS": " breakglass1@contoso.com , 0b1c2d3e-0000-4000-8000-000000000001 ,",
+            "ALERT_NAME_ADMINS": "yes",
+            "THRESHOLDS": "mfaRegistered=95%,adminsWithoutMfa<=0",
+        }
+    )
+
+    assert settings.report_source == "v1" and settings.include_guests is False
+    assert settings.exclude_users == (
+        "breakglass1@contoso.com",
+        "0b1c2d3e-0000-4000-8000-000000000001",
+    )
+    assert settings.alert_name_admins is True
+    assert dict(settings.maximums) == {"adminsWithoutMfa": 0}
+    assert Settings.from_env(AZURITE).report_source == "auto"
+
+
+def test_bad_source_and_scope_settings_are_named() -> None:
+    found = problems(
+        {**AZURITE, "REPORT_SOURCE": "v2", "INCLUDE_GUESTS": "maybe", "EXCLUDE_USERS": "a b"}
+    )
+
+    assert any(p.startswith("REPORT_SOURCE: 'v2' is not one of auto, beta, v1") for p in found)
+    assert any(p.startswith("INCLUDE_GUESTS: 'maybe' is not true or false") for p in found)
+    assert any(p.startswith("EXCLUDE_USERS: 'a b' is not an object id") for p in found)
+
+
 def test_the_digest_runs_mondays_at_eight_unless_set_and_empty_turns_it_off() -> None:
     assert Settings.from_env(AZURITE).digest_schedule == "0 0 8 * * 1"
     assert Settings.from_env({**AZURITE, "DIGEST_SCHEDULE": "0 30 7 * * Fri"}).digest_schedule == (
