@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 
 import pytest
 
 from shared.alerting import AlertState
 from shared.cards import digest_message
+from shared.coverage import Reading
 from shared.digest import send_digest
 from shared.errors import NotificationError
 from shared.report import Report
@@ -257,3 +259,20 @@ def test_by_default_cards_stay_1_4_without_a_chart(cycle: CycleHarness) -> None:
 
     [card] = cycle.teams.cards
     assert card["version"] == "1.4" and "Chart.Line" not in text(card)
+
+
+def test_a_maximum_that_fires_is_said_to_be_above_it() -> None:
+    admins = Reading("adminsWithoutMfa", 3, 1000, Fraction(3, 1000), None, maximum=0)
+    state = AlertState("adminsWithoutMfa", firing=True, since=NOW - DAY, told_firing=True)
+
+    message = digest_message(
+        now=NOW,
+        newest=None,
+        readings=[admins],
+        trends={},
+        states={"adminsWithoutMfa": state},
+        fetch_health=None,
+    )
+
+    assert message.title == "Weekly digest: 1 metric above its maximum"
+    assert message.lines[0].startswith("FIRED: **Admins without MFA** is above its maximum since")
