@@ -36,6 +36,13 @@ param userAssignedIdentityResourceId string = ''
 @description('FETCH_SCHEDULE: 6-field NCRONTAB, UTC.')
 param fetchSchedule string = '0 0 6 * * *'
 
+@description('DIGEST_SCHEDULE: when the weekly digest is posted, 6-field NCRONTAB, UTC (Mondays 08:00). Empty turns the digest off.')
+param digestSchedule string = '0 0 8 * * 1'
+
+@description('CARD_VERSION: 1.4 renders in every Teams client; 1.5 adds a 30-day line chart, which Workflows-posted cards do not show everywhere (a text stands in).')
+@allowed(['1.4', '1.5'])
+param cardVersion string = '1.4'
+
 @description('THRESHOLDS: comma-separated status=minimum, as a ratio or a percentage.')
 param thresholds string = 'mfaRegistered=95%,capable=90%'
 
@@ -304,6 +311,8 @@ var commonSettings = [
   { name: 'AzureWebJobsStorage__accountName', value: storage.name }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
   { name: 'FETCH_SCHEDULE', value: fetchSchedule }
+  { name: 'DIGEST_SCHEDULE', value: digestSchedule }
+  { name: 'CARD_VERSION', value: cardVersion }
   { name: 'THRESHOLDS', value: thresholds }
   { name: 'GRAPH_ENDPOINT', value: graphEndpoint }
   { name: 'ALERT_REPEAT_HOURS', value: alertRepeatHours }

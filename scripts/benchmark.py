@@ -23,7 +23,8 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,15 +138,23 @@ def largest_card_bytes() -> int:
     from shared.coverage import readings
     from shared.report import Report
     from shared.snapshot import Snapshot, snapshot_key
+    from shared.trends import trends
 
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     counts = {f"status{i:03d}" + "x" * 90: i for i in range(400)}
     counts["mfaRegistered"] = 1
     report = Report("id", 1000, counts)
-    current = readings(report, {"mfaRegistered": 0.95})
+    current = readings(report, {"mfaRegistered": Fraction(95, 100)})  # exact, as parsed
     decision = decide_metrics({}, current, now=now, repeat=now - now, drop_points=None, detail="")
     snapshot = Snapshot(snapshot_key("tenant", now), now, report)
-    card = render_card(coverage_message(snapshot, current, decision.events))
+    # With a month of daily history: every row also carries its trend line.
+    history = [
+        Snapshot(snapshot_key("tenant", now - timedelta(days=d)), now - timedelta(days=d), report)
+        for d in range(1, 31)
+    ]
+    card = render_card(
+        coverage_message(snapshot, current, decision.events, trends([snapshot, *history]))
+    )
     return len(json.dumps(card).encode())
 
 

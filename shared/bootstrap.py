@@ -150,6 +150,7 @@ class App:
             sleep=self.sleep,
             clock=self.clock,
             location=app_location(self.environ),
+            card_version=self.settings.card_version,
         )
 
     def close(self) -> None:

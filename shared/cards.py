@@ -12,23 +12,27 @@ ColumnSet with the same *weighted* widths, so the columns line up from row to ro
 size each row on its own); cells hold short words, each on its own line, so that no word needs
 breaking in the narrow metric column. The button leads to what helps: the Entra activity page
 for coverage, the function app in Azure for a failing fetch.
+
+Trends (shared/trends.py) come as data: under a metric's row, a sparkline and the 7- and 30-day
+change. The weekly digest is the same table with the week's story above it.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
-from shared.alerting import CONFIG_HEALTH, Event, Notice
+from shared.alerting import CONFIG_HEALTH, FETCH_HEALTH, AlertState, Event, Notice
 from shared.coverage import ADMINS_WITHOUT_MFA, KNOWN_STATUSES, Reading, label
 from shared.redaction import redact
 from shared.snapshot import Snapshot
+from shared.trends import Trend
 
 # The Entra admin center page that shows who has registered which method.
 ENTRA_ACTIVITY_URL = (
@@ -44,11 +48,19 @@ MAX_NOTICE_LINES = 6  # drop notices can come for every status: hundreds of line
 MAX_ERROR_CHARS = 600  # the error's start says what failed; the rest is in the logs
 MAX_REPORT_ID_CHARS = 100  # Graph's ids are short; a hostile one must not bloat the card
 MAX_LABEL_CHARS = 60  # a status name is Graph's to choose: keep the metric column readable
-_HEADER = ("Metric", "Coverage", "Threshold", "State", "Change")
+_HEADER: tuple[str, ...] = ("Metric", "Coverage", "Threshold", "State", "Change")
+_TREND_HEADER = ("7 days", "30 days", "Trend")
 _SEVERITY = {"attention": "🔴", "warning": "🟠", "good": "🟢", "default": "ℹ️"}
 # The table's columns as weights, the same in every row so that they line up: metric, coverage,
 # threshold. At 360 px that leaves about 120, 90 and 90 px.
 _WEIGHTS = (4, 3, 3)
+
+
+class ChartSeries(NamedTuple):
+    """One metric's line on a chart: its label, and (day, coverage in percent) oldest first."""
+
+    legend: str
+    points: tuple[tuple[str, float], ...]
 
 
 class Row(NamedTuple):
@@ -60,6 +72,9 @@ class Row(NamedTuple):
     threshold: str  # "95%", or "–" when none is configured
     state: str  # "BELOW", "ok", "undefined" or "no threshold"
     change: str  # "-7.7 pts" since the previous snapshot, or "–"
+    change_7d: str = ""  # "-2.1 pts" over 7 days, "–" unknown, "" when no trend is known
+    change_30d: str = ""
+    sparkline: str = ""  # the last snapshots, oldest first (shared/trends.py)
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,7 @@ class Message:
     rows: list[Row] = field(default_factory=list)
     footer: str = ""
     about: Literal["coverage", "fetch"] = "coverage"  # what the card is about: its button
+    chart: tuple[ChartSeries, ...] = ()  # thresholded metrics over 30 days (CARD_VERSION=1.5)
 
 
 def coverage_message(
@@ -104,11 +120,13 @@ def coverage_message(
     readings: Sequence[Reading],
     events: Sequence[Event],
     admin_names: Sequence[str] = (),
+    trends: Mapping[str, Trend] | None = None,
 ) -> Message:
     """The summary for a snapshot whose check produced `events` (at least one).
 
     `admin_names`: a few admins without MFA, named only with ALERT_NAME_ADMINS=true (never
-    stored: they travel in the queue message from the fetch to this card)."""
+    stored: they travel in the queue message from the fetch to this card). Each metric with a
+    known trend (`trends`, by status) shows it under its row."""
     now = snapshot.fetched_at
     lines = [_event_line(event, now) for event in events]
     admins = next(
@@ -151,10 +169,14 @@ def coverage_message(
         lines=lines,
         # The reason for the card leads the table: metrics below their threshold, then those
         # with a threshold or a notice, then the rest (a report can carry hundreds).
-        rows=[_row(r) for r in sorted(readings, key=lambda r: (not r.breached, not watched(r)))],
+        rows=[
+            _row(r, (trends or {}).get(r.status))
+            for r in sorted(readings, key=lambda r: (not r.breached, not watched(r)))
+        ],
         footer=f"Tenant {snapshot.key.tenant_id} · fetched {now:%Y-%m-%d %H:%M} UTC"
         + (f" · report {report_id}" if report_id else "")
         + f" · source {snapshot.source.split('/')[0]} {snapshot.source.split('/')[-1]}",
+        chart=_chart(readings, trends or {}),
     )
 
 
@@ -204,25 +226,34 @@ def source_switch_message(reason: str, now: datetime) -> Message:
     )
 
 
-def render_card(message: Message, location: AppLocation | None = None) -> dict[str, Any]:
+def render_card(
+    message: Message, location: AppLocation | None = None, *, version: str = "1.4"
+) -> dict[str, Any]:
     """The Workflows webhook's envelope around an Adaptive Card 1.4.
 
     `location` is where the app runs in Azure, if known: a failing fetch's card links to it.
+    With `version` "1.5" (CARD_VERSION), a card with a chart to draw carries a Teams
+    `Chart.Line` and says version 1.5; a client that cannot draw it shows its fallback text.
+    Every other card stays 1.4, which every Teams client renders.
     """
     rows = list(message.rows)
     while True:
-        envelope = _envelope(message, rows, location)
+        envelope = _envelope(message, rows, location, chart=version == "1.5")
         if len(json.dumps(envelope).encode()) <= CARD_BYTES_LIMIT or not rows:
             return envelope
         rows = rows[: len(rows) - max(1, len(rows) // 4)]
 
 
 def render_text(message: Message) -> str:
-    """The same facts as the card, for the log when no webhook is configured."""
-    out = [f"{_SEVERITY.get(message.severity, '')} {message.title}".strip(), *message.lines]
+    """The same facts as the card, for the log when no webhook is configured: plain text, so
+    the card's markdown (`**bold**`) is dropped."""
+    out = [f"{_SEVERITY.get(message.severity, '')} {message.title}".strip()]
+    out += [line.replace("**", "") for line in message.lines]
     if message.rows:
-        table = [_HEADER, *(_text_cells(row) for row in message.rows)]
-        widths = [max(len(r[i]) for r in table) for i in range(len(_HEADER))]
+        with_trends = any(row.change_7d for row in message.rows)
+        header = _HEADER + _TREND_HEADER if with_trends else _HEADER
+        table = [header, *(_text_cells(row, with_trends) for row in message.rows)]
+        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
         for cells in table:
             out.append(
                 "  "
@@ -244,12 +275,17 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-–") + "…"
 
 
-def _text_cells(row: Row) -> tuple[str, str, str, str, str]:
+def _text_cells(row: Row, with_trends: bool) -> tuple[str, ...]:
     coverage = row.coverage if not row.users else f"{row.coverage} ({row.users})"
-    return (row.metric, coverage, row.threshold, row.state, row.change)
+    cells: tuple[str, ...] = (row.metric, coverage, row.threshold, row.state, row.change)
+    if with_trends:
+        cells += (row.change_7d or "–", row.change_30d or "–", row.sparkline)
+    return cells
 
 
-def _envelope(message: Message, rows: list[Row], location: AppLocation | None) -> dict[str, Any]:
+def _envelope(
+    message: Message, rows: list[Row], location: AppLocation | None, *, chart: bool = False
+) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         {
             "type": "Container",
@@ -276,10 +312,16 @@ def _envelope(message: Message, rows: list[Row], location: AppLocation | None) -
     if rows:
         shown = rows[:MAX_TABLE_ROWS]
         body.append(_header_columns(separator=True))
-        body.extend(_columns(row) for row in shown)
+        for row in shown:
+            body.append(_columns(row))
+            if row.change_7d:
+                body.append(_trend_line(row))
         hidden = len(message.rows) - len(shown)
         if hidden:
             body.append(_subtle(f"…and {hidden} more statuses"))
+    with_chart = chart and bool(message.chart)
+    if with_chart:
+        body.append(_chart_line(message.chart))
     if message.footer:
         # One fact a line ("Tenant …", "Fetched …", "Report …"): on a phone a line that holds
         # them all wraps inside the report id or the date.
@@ -294,7 +336,7 @@ def _envelope(message: Message, rows: list[Row], location: AppLocation | None) -
     card: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.4",
+        "version": "1.5" if with_chart else "1.4",
         "msteams": {"width": "Full"},
         "fallbackText": message.title,
         "body": body,
@@ -358,6 +400,65 @@ def _columns(row: Row) -> dict[str, Any]:
     return _column_set([metric, coverage, threshold])
 
 
+MAX_CHART_SERIES = 4  # the thresholded metrics; more lines would not be told apart
+
+
+def _chart(readings: Sequence[Reading], trends: Mapping[str, Trend]) -> tuple[ChartSeries, ...]:
+    """The thresholded metrics' coverage over the history, for a chart: days with a ratio."""
+    series = []
+    for reading in readings:
+        trend = trends.get(reading.status)
+        if reading.threshold is None or trend is None or len(trend.series) < 2:
+            continue
+        points = tuple(
+            (f"{when:%d %b}", round(float(ratio) * 100, 2))
+            for when, ratio in trend.series
+            if ratio is not None
+        )
+        series.append(ChartSeries(shorten(label(reading.status), MAX_LABEL_CHARS), points))
+    return tuple(series[:MAX_CHART_SERIES])
+
+
+def _chart_line(chart: Sequence[ChartSeries]) -> dict[str, Any]:
+    """Teams' line chart (Adaptive Cards 1.5, Teams only), with a text where it cannot draw."""
+    return {
+        "type": "Chart.Line",
+        "separator": True,
+        "title": "Coverage over the last 30 days (%)",
+        "data": [
+            {"legend": s.legend, "values": [{"x": x, "y": y} for x, y in s.points]} for s in chart
+        ],
+        "fallback": {
+            **_subtle(
+                "This Teams cannot draw the chart: the trend under each metric says the same."
+            ),
+            "size": "Small",
+        },
+    }
+
+
+def _trend_line(row: Row) -> dict[str, Any]:
+    """Under a metric's row: its shape (a sparkline, sized to itself: it is one long "word"
+    that must not wrap) and, beside it, the 7- and 30-day change in short words that wrap
+    between them on a phone."""
+    change = f"7 days {row.change_7d} · 30 days {row.change_30d}"
+    trend = {
+        "type": "ColumnSet",
+        "columns": [
+            {"type": "Column", "width": "auto", "items": [_cell(row.sparkline, subtle=True)]},
+            {
+                "type": "Column",
+                "width": "stretch",
+                "spacing": "Small",
+                "verticalContentAlignment": "Center",
+                "items": [_cell(change, subtle=True, small=True)],
+            },
+        ],
+    }
+    # In a Container of its own: the table's rows stay the body's only ColumnSets.
+    return {"type": "Container", "spacing": "None", "items": [trend]}
+
+
 def _column_set(cells: Sequence[list[dict[str, Any]]]) -> dict[str, Any]:
     return {
         "type": "ColumnSet",
@@ -389,7 +490,7 @@ def _cell(
     return block
 
 
-def _row(reading: Reading) -> Row:
+def _row(reading: Reading, trend: Trend | None = None) -> Row:
     users = f"{reading.count:,} of {reading.total:,}"
     if reading.exceeds_total:  # real data, not capped: say why it can happen
         users += " (the total counts enabled users only)"
@@ -409,8 +510,24 @@ def _row(reading: Reading) -> Row:
         users=users,
         threshold=threshold,
         state=state,
-        change="–" if change is None else f"{float(change):+.1f} pts",
+        change=_signed_points(change),
+        **_trend_cells(trend),
     )
+
+
+def _trend_cells(trend: Trend | None) -> dict[str, str]:
+    """A trend's cells; none before there are two snapshots to compare (a first run)."""
+    if trend is None or not trend.sparkline:
+        return {}
+    return {
+        "change_7d": _signed_points(trend.change_7d),
+        "change_30d": _signed_points(trend.change_30d),
+        "sparkline": trend.sparkline,
+    }
+
+
+def _signed_points(change: Fraction | None) -> str:
+    return "–" if change is None else f"{float(change):+.1f} pts"
 
 
 def _event_title(event: Event) -> str:
@@ -539,3 +656,100 @@ def _duration(delta: timedelta) -> str:
     parts = [(days, "day"), (hours, "hour")] if days else [(hours, "hour"), (minutes, "minute")]
     text = " ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n)
     return text or "less than a minute"
+
+
+def digest_message(
+    *,
+    now: datetime,
+    newest: Snapshot | None,
+    readings: Sequence[Reading],
+    trends: Mapping[str, Trend],
+    states: Mapping[str, AlertState],
+    fetch_health: AlertState | None,
+    week: timedelta = timedelta(days=7),
+) -> Message:
+    """The weekly summary, posted even when nothing changed: every metric with its trend, what
+    fired or resolved during the `week` before `now` (read from the alert states: see
+    shared/digest.py) and the monitor's own health."""
+    start = now - week
+    firing = sorted((s for s in states.values() if s.firing), key=lambda s: s.name)
+    resolved = [
+        s
+        for s in sorted(states.values(), key=lambda s: s.name)
+        if not s.firing and s.last_told is not None and s.since is not None and s.since >= start
+    ]
+    # A maximum (adminsWithoutMfa<=0) fires above it; every other limit, below it.
+    above = {r.status for r in readings if r.maximum is not None}
+    lines = [_digest_firing_line(state, start, now, state.name in above) for state in firing]
+    lines += [f"RESOLVED: {_state_label(s)} on {s.since:%a %d %b %H:%M} UTC." for s in resolved]
+    if not lines:
+        lines.append("Nothing fired or resolved this week.")
+    lines.append(_health_line(newest, fetch_health, now, week))
+    below = [s for s in firing if s.name not in (CONFIG_HEALTH, FETCH_HEALTH)]
+    fetch_failing = fetch_health is not None and fetch_health.firing
+    if below:
+        count = f"{len(below)} metric{'s' if len(below) != 1 else ''}"
+        limit = "maximum" if all(s.name in above for s in below) else "threshold"
+        where = "above" if limit == "maximum" else "below"
+        if any(s.name in above for s in below) and limit == "threshold":
+            where, limit = "outside", "limit"
+        its = "their" if len(below) != 1 else "its"
+        title = f"Weekly digest: {count} {where} {its} {limit}{'s' if len(below) != 1 else ''}"
+    elif newest is None or fetch_failing:
+        title = "Weekly digest: the monitor is not fetching the report"
+    elif firing:
+        title = "Weekly digest: a status in THRESHOLDS is not checked"
+    else:
+        title = "Weekly digest: every metric meets its threshold"
+    attention = bool(firing) or fetch_failing or newest is None
+    footer = f"Week to {now:%Y-%m-%d %H:%M} UTC"
+    if newest is not None:
+        footer = f"Tenant {newest.key.tenant_id} · " + footer
+    return Message(
+        title=title,
+        severity="attention" if attention else "good",
+        lines=lines,
+        rows=[
+            _row(r, trends.get(r.status)) for r in sorted(readings, key=lambda r: not r.breached)
+        ],
+        footer=footer,
+        chart=_chart(readings, trends),
+    )
+
+
+def _state_label(state: AlertState) -> str:
+    if state.name == CONFIG_HEALTH:
+        return f"**THRESHOLDS** naming {state.detail or 'a status'} the report lacks"
+    return f"**{label(state.name)}**"
+
+
+def _digest_firing_line(state: AlertState, start: datetime, now: datetime, above: bool) -> str:
+    since = state.since or now
+    when = f"since {since:%a %d %b %H:%M} UTC ({_duration(now - since)})"
+    where = "above its maximum" if above else "below its threshold"
+    if state.name == CONFIG_HEALTH:
+        return f"NOT CHECKED: {_state_label(state)}, {when}."
+    if since >= start:
+        return f"FIRED: {_state_label(state)} is {where} {when}."
+    return f"STILL FIRING: {_state_label(state)} has been {where} {when}."
+
+
+def _health_line(
+    newest: Snapshot | None, health: AlertState | None, now: datetime, week: timedelta
+) -> str:
+    """The monitor's own health: when it last fetched the report, and whether fetching fails."""
+    if newest is None:
+        fetched = "No report was fetched in the last 30 days: coverage is not being checked."
+    else:
+        ago = _duration(now - newest.fetched_at)
+        fetched = f"Last successful fetch: {newest.fetched_at:%a %d %b %H:%M} UTC ({ago} ago)."
+    if health is not None and health.firing and health.since is not None:
+        # The error itself is in the fetch cards and the logs; a digest only points at them.
+        fetched += (
+            f" Fetching has failed since {health.since:%a %d %b %H:%M} UTC "
+            f"({_duration(now - health.since)}): the fetch alert says why."
+        )
+    elif health is not None and health.since is not None and health.last_told is not None:
+        if now - health.since <= week:  # told it failed, then that it works again
+            fetched += f" Fetching failed and works again since {health.since:%a %d %b %H:%M} UTC."
+    return fetched

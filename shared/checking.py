@@ -1,6 +1,6 @@
 """CheckThresholds' use case: judge one snapshot and tell people what changed.
 
-Gather (snapshot, the one before it, alert states) → decide (pure, `shared.alerting`) → apply
+Gather (snapshot, the 30 days before it, alert states) → decide (pure, `shared.alerting`) → apply
 (post one message, store the states). Each snapshot is checked once: the tenant's alert states
 record the newest snapshot whose check completed, and a snapshot that is not newer than that is
 skipped, so a redelivered message posts nothing new and an older snapshot checked after a newer
@@ -15,7 +15,9 @@ would post it anyway).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from shared.alerting import Decision, decide_metrics
 from shared.bootstrap import App
@@ -23,6 +25,7 @@ from shared.cards import coverage_message
 from shared.coverage import Reading, missing_statuses, readings
 from shared.errors import NotificationError, StateConflictError
 from shared.snapshot import Snapshot, SnapshotKey, admin_names_of
+from shared.trends import HISTORY_DAYS, Trend, trends
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,14 @@ class CheckOutcome:
 def check_snapshot(app: App, message: str) -> CheckOutcome:
     key = SnapshotKey.from_message(message)
     snapshot = app.snapshots.get_snapshot(key)
-    previous = app.snapshots.previous_snapshot(key)
+    # One bounded query gives the trends and, as its first entry, the previous snapshot.
+    history = app.snapshots.history(
+        key,
+        since=snapshot.fetched_at - timedelta(days=HISTORY_DAYS),
+        statuses=list(snapshot.report.counts),
+    )
+    # None fetched in 30 days: the previous one may still be older (the change column).
+    previous = history[0] if history else app.snapshots.previous_snapshot(key)
     settings = app.settings
     current = readings(
         snapshot.report,
@@ -49,9 +59,10 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
         settings.maximums,
     )
     _log_readings(snapshot.report.total_users, current)
+    trend = trends([snapshot, *history])
     for attempt in range(1, MAX_DECISIONS + 1):
         try:
-            return _decide_and_apply(app, snapshot, current, admin_names_of(message))
+            return _decide_and_apply(app, snapshot, current, admin_names_of(message), trend)
         except StateConflictError as exc:
             if attempt == MAX_DECISIONS:
                 raise
@@ -60,7 +71,11 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
 
 
 def _decide_and_apply(
-    app: App, snapshot: Snapshot, current: list[Reading], admin_names: tuple[str, ...]
+    app: App,
+    snapshot: Snapshot,
+    current: list[Reading],
+    admin_names: tuple[str, ...],
+    trend: Mapping[str, Trend],
 ) -> CheckOutcome:
     key = snapshot.key
     prior = app.alerts.get_states(key.tenant_id)
@@ -87,7 +102,7 @@ def _decide_and_apply(
         )
         return CheckOutcome(readings=current, decision=decision, posted=False)
     try:
-        message = coverage_message(snapshot, current, decision.events, admin_names)
+        message = coverage_message(snapshot, current, decision.events, admin_names, trend)
         app.notifier.post_message(message)
     except NotificationError:
         # Not told: the retry (or the next snapshot) posts it. Closed states are kept for that.

@@ -29,9 +29,14 @@ DEFAULT_THRESHOLDS = "mfaRegistered=95%,capable=90%"
 DEFAULT_SNAPSHOT_TABLE = "RegistrationSnapshots"
 DEFAULT_ALERT_TABLE = "AlertState"
 DEFAULT_ALERT_REPEAT_HOURS = 24.0
+DEFAULT_DIGEST_SCHEDULE = "0 0 8 * * 1"  # Mondays 08:00 UTC
+# Adaptive Card 1.4 renders in every Teams client; 1.5 adds a chart that cards posted by
+# Workflows do not show everywhere (they fall back to its text).
+CARD_VERSIONS = ("1.4", "1.5")
 
-# Every setting the app itself reads (the Functions host also reads FETCH_SCHEDULE, through
-# FetchReport/function.json). The README, the example settings and infra/ are checked against it.
+# Every setting the app itself reads (the Functions host also reads FETCH_SCHEDULE and
+# DIGEST_SCHEDULE, through FetchReport/ and WeeklyDigest/function.json). The README, the example
+# settings and infra/ are checked against it.
 SETTING_NAMES = (
     "AzureWebJobsStorage",
     "AzureWebJobsStorage__accountName",
@@ -51,6 +56,8 @@ SETTING_NAMES = (
     "INCLUDE_GUESTS",
     "EXCLUDE_USERS",
     "ALERT_NAME_ADMINS",
+    "DIGEST_SCHEDULE",
+    "CARD_VERSION",
 )
 # Which report to read: the beta aggregate, v1.0 userRegistrationDetails, or beta until it is
 # gone and then v1.0 (shared.fetching).
@@ -121,6 +128,9 @@ class Settings:
     include_guests: bool = True
     exclude_users: tuple[str, ...] = ()  # object ids or UPNs, left out of every v1 metric
     alert_name_admins: bool = False
+    # When WeeklyDigest runs (read by the host); None when set empty: no digest.
+    digest_schedule: str | None = DEFAULT_DIGEST_SCHEDULE
+    card_version: str = CARD_VERSIONS[0]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -160,6 +170,10 @@ class Settings:
         include_guests = checked("INCLUDE_GUESTS", _flag, True)
         exclude_users = checked("EXCLUDE_USERS", _users, ())
         name_admins = checked("ALERT_NAME_ADMINS", _flag, False)
+        # Unset: the default. Set but empty: the digest is turned off.
+        digest_default = DEFAULT_DIGEST_SCHEDULE if "DIGEST_SCHEDULE" not in env else None
+        digest_schedule = checked("DIGEST_SCHEDULE", check_ncrontab, digest_default)
+        card_version = checked("CARD_VERSION", _card_version, CARD_VERSIONS[0])
         in_azure = text(AZURE_INSTANCE_SETTING) is not None
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -198,6 +212,8 @@ class Settings:
             include_guests=include_guests,
             exclude_users=exclude_users,
             alert_name_admins=name_admins,
+            digest_schedule=digest_schedule,
+            card_version=card_version,
         )
 
 
@@ -319,6 +335,12 @@ def _flag(raw: str) -> bool:
     if raw.lower() in _FALSE:
         return False
     raise ValueError(f"{raw!r} is not true or false")
+
+
+def _card_version(raw: str) -> str:
+    if raw not in CARD_VERSIONS:
+        raise ValueError(f"{raw!r} is not {' or '.join(CARD_VERSIONS)}")
+    return raw
 
 
 def _table_name(raw: str) -> str:

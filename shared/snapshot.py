@@ -82,3 +82,11 @@ def snapshot_key(tenant_id: str, fetched_at: datetime, fetch_id: str | None = No
     return SnapshotKey(
         tenant_id, f"{_LAST_MICROSECOND - micros:016d}-{when:%Y-%m-%dT%H:%M:%S.%fZ}-{fetch_id}"
     )
+
+
+def row_key_bound(when: datetime) -> str:
+    """A RowKey upper bound: every snapshot fetched at or after `when` has a smaller RowKey
+    (reversed timestamps), every one fetched before it a greater one."""
+    utc = when.astimezone(timezone.utc)
+    micros = int(utc.replace(microsecond=0).timestamp()) * 1_000_000 + utc.microsecond
+    return f"{_LAST_MICROSECOND - micros + 1:016d}"

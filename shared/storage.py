@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import islice
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
@@ -35,13 +36,20 @@ from azure.data.tables import (
 from shared.alerting import FETCH_HEALTH, AlertState
 from shared.errors import SnapshotNotFoundError, StateConflictError, StorageError
 from shared.report import Report
-from shared.snapshot import Snapshot, SnapshotKey
+from shared.snapshot import Snapshot, SnapshotKey, row_key_bound
 
 log = logging.getLogger(__name__)
 
 COUNT_PREFIX = "Count_"
 _MONITOR_PARTITION = "monitor"  # the fetch-health state: no tenant is known when a fetch fails
 _CHECKED_ROW = "_checked"  # marks the newest snapshot a tenant's check has completed
+_DIGEST_PARTITION = "digest"  # one row per weekly digest posted, keyed by its occurrence
+# A history read is one page: Table Storage returns at most 1,000 entities a request, which
+# holds 30 days of hourly fetches. More than that (a storm of manual runs) keeps the newest.
+MAX_HISTORY = 1000
+# Beyond this many statuses, $select would make a URL of several KB: read whole rows instead.
+_MAX_SELECTED_STATUSES = 40
+_SNAPSHOT_COLUMNS = ["PartitionKey", "RowKey", "FetchedAt", "TotalUserCount", "ReportId", "Source"]
 _SOURCE_ROW = "_source"  # REPORT_SOURCE=auto: set once the beta report is gone
 # What Table Storage answers when a conditional write finds the entity changed, already there,
 # or gone: someone else wrote first.
@@ -161,6 +169,41 @@ class SnapshotStore:
             first = next(iter(entities), None)
         return _snapshot_from(first) if first is not None else None
 
+    def history(
+        self, key: SnapshotKey, since: datetime, statuses: list[str] | None = None
+    ) -> list[Snapshot]:
+        """The tenant's snapshots older than `key`'s and fetched at or after `since`, newest
+        first: one bounded query (a RowKey range, one page), reading only the columns of
+        `statuses` when given. The first is the previous snapshot."""
+        return self._query(
+            "PartitionKey eq @pk and RowKey gt @rk and RowKey lt @bound",
+            {"pk": key.tenant_id, "rk": key.row_key, "bound": row_key_bound(since)},
+            statuses,
+        )
+
+    def recent_snapshots(self, since: datetime) -> list[Snapshot]:
+        """Every tenant's snapshots fetched at or after `since`, newest first (one query over
+        the RowKey range; the app watches one tenant, so this is normally one partition)."""
+        snapshots = self._query("RowKey lt @bound", {"bound": row_key_bound(since)}, None)
+        return sorted(snapshots, key=lambda s: s.key.row_key)
+
+    def _query(
+        self, query: str, parameters: dict[str, str], statuses: list[str] | None
+    ) -> list[Snapshot]:
+        table = self._tables.get(self._name)
+        select = None
+        if statuses is not None and len(statuses) <= _MAX_SELECTED_STATUSES:
+            select = _SNAPSHOT_COLUMNS + [COUNT_PREFIX + status for status in statuses]
+        try:
+            with self._tables.failures(f"query {self._name}"):
+                entities = table.query_entities(
+                    query, parameters=parameters, select=select, results_per_page=MAX_HISTORY
+                )
+                rows = list(islice(entities, MAX_HISTORY))
+        except ResourceNotFoundError:  # no table yet: nothing was ever stored
+            return []
+        return [_snapshot_from(entity) for entity in rows]
+
 
 class AlertStore:
     """Alert states, written conditionally: a write based on a stale read fails with
@@ -274,6 +317,31 @@ class AlertStore:
             f"save the fetch health in {self._name}",
             lambda table: table.upsert_entity(entity, mode=UpdateMode.REPLACE),
         )
+
+    def claim_digest(self, occurrence: str, now: datetime) -> bool:
+        """Record that the digest of `occurrence` is being posted, insert-only: True for the
+        one caller that inserted it, False when it was there already (a host retry after a
+        post, or another instance)."""
+        entity = {"PartitionKey": _DIGEST_PARTITION, "RowKey": occurrence, "ClaimedAt": now}
+
+        def insert(table: TableClient) -> bool:
+            # A transaction of one insert-only write (the helper the alert states use): unlike
+            # create_entity, its error says when the table is missing, so Tables.write creates it.
+            try:
+                table.submit_transaction([_conditional(entity, None)])
+            except HttpResponseError as exc:
+                if exc.status_code in _CONFLICT_STATUSES and not _table_missing(exc):
+                    return False  # the answer, not a failure: someone claimed it first
+                raise
+            return True
+
+        return self._tables.write(self._name, f"record the weekly digest in {self._name}", insert)
+
+    def release_digest(self, occurrence: str) -> None:
+        """Forget a claim whose post failed, so that the host's retry posts the digest."""
+        table = self._tables.get(self._name)
+        with self._tables.failures(f"release the weekly digest in {self._name}"):
+            table.delete_entity(_DIGEST_PARTITION, occurrence)
 
 
 def _conditional(entity: dict[str, Any], etag: str | None) -> tuple[Any, ...]:

@@ -63,8 +63,10 @@ class TeamsWebhook:
         sleep: Callable[[float], None],
         clock: Callable[[], datetime],
         location: AppLocation | None = None,
+        card_version: str = "1.4",
     ) -> None:
         self._url = url
+        self._card_version = card_version  # CARD_VERSION: 1.5 adds a chart where there is one
         self._location = location  # where the app runs, for the failing fetch card's button
         self._http = http
         self._policy = policy
@@ -72,7 +74,7 @@ class TeamsWebhook:
         self._clock = clock
 
     def post_message(self, message: Message) -> None:
-        card = render_card(message, self._location)
+        card = render_card(message, self._location, version=self._card_version)
         attempts = call_with_retries(
             lambda: self._http.post(self._url.value, json=card, follow_redirects=False),
             what=f"Teams webhook {self._url.redacted}",

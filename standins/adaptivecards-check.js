@@ -10,6 +10,11 @@
 // Teams-like host config (card version above 1.4, too many actions, ...), any property the library
 // does not know (it drops them silently, so they are found by comparing the card with what it
 // serializes back), and an envelope that is not {"type": "message", "attachments": [one card]}.
+//
+// A card may say version 1.5 only to carry Teams charts (CARD_VERSION=1.5): the library does
+// not know Teams' Chart.* elements, so each is checked for its shape (a title, series of
+// {legend, values: [{x, y: number}]}) and a fallback, then replaced by that fallback, and the
+// card is checked as 1.4 like any other: a client without charts sees exactly that card.
 "use strict";
 
 const fs = require("fs");
@@ -66,9 +71,51 @@ function droppedKeys(source, parsed, where, out) {
   }
 }
 
-function checkCard(json) {
+const CHARTS = new Set(["Chart.Line"]);
+
+// The card with each chart replaced by its fallback; what is wrong with a chart goes to `out`.
+function withoutCharts(node, where, out) {
+  if (Array.isArray(node)) return node.map((item, i) => withoutCharts(item, `${where}[${i}]`, out));
+  if (node === null || typeof node !== "object") return node;
+  if (CHARTS.has(node.type)) {
+    const series = Array.isArray(node.data) ? node.data : [];
+    if (!series.length) out.push(`${where}: a ${node.type} without data`);
+    series.forEach((s, i) => {
+      const values = s && Array.isArray(s.values) ? s.values : [];
+      if (typeof s.legend !== "string" || !values.length) {
+        out.push(`${where}.data[${i}]: a series needs a legend and values`);
+      }
+      if (values.some((v) => typeof v.y !== "number" || !("x" in v))) {
+        out.push(`${where}.data[${i}]: every value needs an x and a numeric y`);
+      }
+    });
+    if (node.fallback === null || typeof node.fallback !== "object") {
+      out.push(`${where}: a ${node.type} needs a fallback element for clients without charts`);
+      return undefined;
+    }
+    return withoutCharts(node.fallback, `${where}.fallback`, out);
+  }
+  const copy = {};
+  for (const [key, value] of Object.entries(node)) {
+    const checked = withoutCharts(value, `${where}.${key}`, out);
+    if (checked !== undefined) copy[key] = checked;
+  }
+  if (Array.isArray(copy.body)) copy.body = copy.body.filter((item) => item !== undefined);
+  return copy;
+}
+
+function checkCard(source) {
   const problems = [];
-  if (json === null || typeof json !== "object") return ["the attachment has no card"];
+  if (source === null || typeof source !== "object") return ["the attachment has no card"];
+  let json = source;
+  if (source.version === "1.5") {
+    const charts = [];
+    json = { ...withoutCharts(source, "card", charts), version: "1.4" };
+    problems.push(...charts);
+    if (JSON.stringify(json) === JSON.stringify({ ...source, version: "1.4" })) {
+      problems.push("card version 1.5 is not 1.4 or older, and it carries no chart");
+    }
+  }
   const version = AC.Version.parse(json.version, new AC.SerializationContext(TARGET));
   if (!version || !version.isValid || version.compareTo(TARGET) > 0) {
     problems.push(`card version ${JSON.stringify(json.version)} is not 1.4 or older`);

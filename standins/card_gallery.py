@@ -20,6 +20,7 @@ from shared.alerting import AlertState, Event, Notice, decide_fetch_health, deci
 from shared.cards import (
     AppLocation,
     coverage_message,
+    digest_message,
     fetch_health_message,
     render_card,
     source_switch_message,
@@ -27,6 +28,7 @@ from shared.cards import (
 from shared.coverage import missing_statuses, parse_thresholds, readings
 from shared.report import Report
 from shared.snapshot import Snapshot, snapshot_key
+from shared.trends import trends
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_SCRIPT = ROOT / "standins" / "adaptivecards-check.js"
@@ -61,9 +63,16 @@ LONG_ERROR = (
 )
 
 
+# Cards rendered as with CARD_VERSION=1.5: the one kind that then carries a Teams chart.
+VERSION_1_5 = ("trends-chart",)
+
+
 def every_card(location: AppLocation | None = LOCATION) -> dict[str, dict[str, Any]]:
     """name -> the payload the app would POST to the webhook, for every kind of card."""
-    return {name: render_card(message, location) for name, message in every_message().items()}
+    return {
+        name: render_card(message, location, version="1.5" if name in VERSION_1_5 else "1.4")
+        for name, message in every_message().items()
+    }
 
 
 def every_message() -> dict[str, Any]:
@@ -111,6 +120,66 @@ def every_message() -> dict[str, Any]:
             "request-id=5b7d3f1c-2a9e-4e8f-a1c2-9d8e7f6a5b4c)",
             NOW,
         ),
+        # With a month of daily history: the 7- and 30-day change and a sparkline per metric.
+        "trends": _coverage(TODAY, previous=YESTERDAY, history=_month(TODAY)),
+        # The same with CARD_VERSION=1.5: a line chart of the thresholded metrics, 30 days.
+        "trends-chart": _coverage(TODAY, previous=YESTERDAY, history=_month(TODAY)),
+        **_digests(),
+    }
+
+
+def _month(today: Mapping[str, int]) -> list[Snapshot]:
+    """31 daily snapshots, newest first: MFA slipping 4 users a day, capable steady, passkeys
+    rising; the newest is today's."""
+    snapshots = []
+    for days_ago in range(31):
+        when = NOW - days_ago * DAY
+        counts = {
+            **today,
+            "mfaRegistered": today["mfaRegistered"] + 4 * days_ago,
+            "passkeyCapable": max(today["passkeyCapable"] - 3 * days_ago, 0),
+        }
+        snapshots.append(Snapshot(snapshot_key(TENANT, when), when, Report("r", 1250, counts)))
+    return snapshots
+
+
+def _digests() -> dict[str, Any]:
+    history = _month(TODAY)
+    newest = history[0]
+    current = readings(newest.report, THRESHOLDS, history[1].report)
+    quiet = _month({**TODAY, "mfaRegistered": 1200, "capable": 1190})
+    week_ago = NOW - 7 * DAY
+    return {
+        "digest": digest_message(
+            now=NOW + timedelta(hours=2),
+            newest=quiet[0],
+            readings=readings(quiet[0].report, THRESHOLDS, quiet[1].report),
+            trends=trends(quiet),
+            states={},
+            fetch_health=None,
+        ),
+        # Below its threshold since Thursday, one resolved on Tuesday, and fetching failing.
+        "digest-firing": digest_message(
+            now=NOW + timedelta(hours=2),
+            newest=newest,
+            readings=current,
+            trends=trends(history),
+            states={
+                "mfaRegistered": AlertState(
+                    "mfaRegistered",
+                    firing=True,
+                    since=NOW - 4 * DAY,
+                    told_firing=True,
+                    last_told=NOW - DAY,
+                ),
+                "capable": AlertState(
+                    "capable", since=week_ago + 2 * DAY, last_told=week_ago + 2 * DAY
+                ),
+            },
+            fetch_health=AlertState(
+                "fetch", firing=True, since=NOW + timedelta(hours=1), detail=LONG_ERROR
+            ),
+        ),
     }
 
 
@@ -124,6 +193,7 @@ def _coverage(
     force: bool = False,
     maximums: Mapping[str, int] | None = None,
     admin_names: tuple[str, ...] = (),
+    history: list[Snapshot] | None = None,
 ) -> Any:
     report = Report("2026-11-23T06:00:04Z", total, dict(counts))
     snapshot = Snapshot(snapshot_key(TENANT, NOW), NOW, report)
@@ -141,7 +211,7 @@ def _coverage(
     if force:  # a zero-user report never fires by itself; show how its table would read
         events = [Event(Notice.FIRING, AlertState("mfaRegistered"), current[0], started=NOW)]
     assert events, "every gallery card has something to say"
-    return coverage_message(snapshot, current, events, admin_names)
+    return coverage_message(snapshot, current, events, admin_names, trends(history or []))
 
 
 def _fetch_health() -> dict[str, Any]:

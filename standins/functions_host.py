@@ -284,11 +284,13 @@ class FunctionsHost:
         then deliver what its own queue outputs carry (a chain is bounded, as a guard)."""
         if depth > MAX_CHAIN:
             raise RuntimeError(f"more than {MAX_CHAIN} messages queued in a chain: a loop?")
+        # Only queue triggers are resolved: a function the host cannot index (a timer whose
+        # %SCHEDULE% setting is empty) does not stop the others, as in the real host.
         listeners = [
             name
             for name in self.function_names()
-            for b in self.bindings(name)
-            if b["type"] == "queueTrigger" and b["queueName"] == queue
+            for b in self.spec(name)["bindings"]
+            if b["type"] == "queueTrigger" and self._resolve(name, b)["queueName"] == queue
         ]
         if len(listeners) != 1:
             raise FunctionLoadError(f"queue {queue!r} has {len(listeners)} listeners, expected 1")

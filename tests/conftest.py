@@ -146,6 +146,7 @@ def cycle(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[CycleHa
         monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
         monkeypatch.setenv("GRAPH_ENDPOINT", graph.url)
         monkeypatch.setenv("FETCH_SCHEDULE", "0 0 6 * * *")
+        monkeypatch.setenv("DIGEST_SCHEDULE", "0 0 8 * * 1")
         monkeypatch.setenv("SNAPSHOT_TABLE", f"Snapshots{suffix}")
         monkeypatch.setenv("ALERT_TABLE", f"Alerts{suffix}")
         harness = CycleHarness(

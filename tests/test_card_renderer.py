@@ -2,7 +2,9 @@
 
 standins/adaptivecards-check.js parses each card for Adaptive Cards 1.4 with a Teams-like host
 config, validates it, and reports every event, every property the library does not know, and a
-version above 1.4. The cards come from standins/card_gallery.py, built by the app's own code;
+version above 1.4 (1.5 only for a card whose one newer element is a Teams chart with a fallback,
+as CARD_VERSION=1.5 makes it). The cards come from standins/card_gallery.py, built by the app's
+own code;
 scripts/render-cards draws the same cards to PNG.
 """
 
@@ -32,6 +34,10 @@ EVERY_KIND = (
     "fetch-still-failing",
     "fetch-works-again",
     "source-switch",
+    "trends",
+    "trends-chart",
+    "digest",
+    "digest-firing",
 )
 
 
@@ -60,6 +66,15 @@ def broken_cards(cards: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, 
         change(content(payload))
         return payload
 
+    def chart_spoilt(change: Any) -> dict[str, Any]:
+        payload = copy.deepcopy(cards["trends-chart"])
+        change(content(payload))
+        return payload
+
+    def no_fallback(card: dict[str, Any]) -> None:
+        for element in card["body"]:
+            element.pop("fallback", None)
+
     def set_version(card: dict[str, Any]) -> None:
         card["version"] = "1.5"
 
@@ -82,6 +97,9 @@ def broken_cards(cards: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, 
         ("broken-newer-property", spoilt(add_newer_property), 'Property "style"'),
         ("broken-bad-value", spoilt(add_bad_value), "size"),
         ("broken-envelope", {"type": "message", "attachments": []}, "exactly one attachment"),
+        # Version 1.5 is for the chart only: a chart needs its fallback, and nothing else new.
+        ("broken-chart-fallback", chart_spoilt(no_fallback), "needs a fallback element"),
+        ("broken-chart-card-table", chart_spoilt(add_table), 'Unknown element type "Table"'),
     ]
 
 
@@ -94,11 +112,11 @@ def test_the_adaptive_cards_renderer_finds_nothing_wrong(
     kind: str, cards: dict[str, dict[str, Any]], problems: dict[str, list[str]]
 ) -> None:
     assert problems[kind] == []
-    assert content(cards[kind])["version"] == "1.4"
+    assert content(cards[kind])["version"] == ("1.5" if kind == "trends-chart" else "1.4")
     assert len(json.dumps(cards[kind]).encode()) <= CARD_BYTES_LIMIT
 
 
-@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("index", range(8))
 def test_the_check_reports_a_broken_card(
     index: int, cards: dict[str, dict[str, Any]], problems: dict[str, list[str]]
 ) -> None:
@@ -120,7 +138,24 @@ def test_each_card_has_the_button_that_helps(cards: dict[str, dict[str, Any]]) -
     assert urls["fetch-failing"] == [LOCATION.portal_url]
     assert urls["fetch-still-failing"] == [LOCATION.portal_url]
     assert urls["fetch-works-again"] == []
+    for kind in ("trends", "trends-chart", "digest", "digest-firing"):
+        assert urls[kind] == [ENTRA_ACTIVITY_URL], kind
     outside_azure = every_card(location=None)
     assert [a["url"] for a in content(outside_azure["fetch-failing"])["actions"]] == [
         AZURE_FUNCTION_APPS_URL
     ]
+
+
+def test_with_card_version_1_5_a_trend_card_carries_a_line_chart_with_a_fallback(
+    cards: dict[str, dict[str, Any]],
+) -> None:
+    [chart] = [e for e in content(cards["trends-chart"])["body"] if e["type"] == "Chart.Line"]
+
+    assert [series["legend"] for series in chart["data"]] == [
+        "Registered for MFA",
+        "Capable of SSPR",
+    ]  # the thresholded metrics only
+    assert len(chart["data"][0]["values"]) == 31  # every snapshot of the 30 days
+    assert chart["data"][0]["values"][-1] == {"x": "23 Nov", "y": 88.32}
+    assert chart["fallback"]["type"] == "TextBlock"
+    assert not any(e["type"] == "Chart.Line" for e in content(cards["trends"])["body"])

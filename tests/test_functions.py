@@ -1,4 +1,4 @@
-"""Both functions through their function.json, as the host runs them, end to end."""
+"""The functions through their function.json, as the host runs them, end to end."""
 
 from __future__ import annotations
 
@@ -17,7 +17,12 @@ from tests.conftest import CycleHarness
 
 
 def test_every_binding_matches_a_parameter_of_its_entry_point(cycle: CycleHarness) -> None:
-    assert cycle.host.function_names() == ["CheckThresholds", "ContinueFetch", "FetchReport"]
+    assert cycle.host.function_names() == [
+        "CheckThresholds",
+        "ContinueFetch",
+        "FetchReport",
+        "WeeklyDigest",
+    ]
     for name in cycle.host.function_names():
         # Microsoft's worker refuses (FunctionLoadError) any parameter or annotation mismatch.
         cycle.host.load(name)
@@ -48,10 +53,9 @@ def test_every_queue_a_function_writes_to_has_exactly_one_listener(cycle: CycleH
         ("ContinueFetch", "snapshots-to-check"),
         ("ContinueFetch", "fetch-continuations"),
     }
-    for name in host.function_names():
-        assert {b["connection"] for b in host.bindings(name) if "queue" in b["type"]} == {
-            "AzureWebJobsStorage"
-        }
+    for name in host.function_names():  # WeeklyDigest has no queue at all
+        connections = {b["connection"] for b in host.bindings(name) if "queue" in b["type"]}
+        assert connections <= {"AzureWebJobsStorage"}, name
 
 
 def test_fetch_schedule_is_a_setting_the_host_must_have(cycle: CycleHarness) -> None:
@@ -199,7 +203,7 @@ def test_importing_the_functions_does_no_io_and_builds_no_client() -> None:
             def get(self, key, default=None): events.append(("environ", key)); return default
         sys.addaudithook(audit)
         os.environ = NoEnviron()
-        import FetchReport, CheckThresholds, ContinueFetch
+        import FetchReport, CheckThresholds, ContinueFetch, WeeklyDigest
         print(events)
         """
     )

@@ -355,3 +355,24 @@ def test_bad_source_and_scope_settings_are_named() -> None:
     assert any(p.startswith("REPORT_SOURCE: 'v2' is not one of auto, beta, v1") for p in found)
     assert any(p.startswith("INCLUDE_GUESTS: 'maybe' is not true or false") for p in found)
     assert any(p.startswith("EXCLUDE_USERS: 'a b' is not an object id") for p in found)
+
+
+def test_the_digest_runs_mondays_at_eight_unless_set_and_empty_turns_it_off() -> None:
+    assert Settings.from_env(AZURITE).digest_schedule == "0 0 8 * * 1"
+    assert Settings.from_env({**AZURITE, "DIGEST_SCHEDULE": "0 30 7 * * Fri"}).digest_schedule == (
+        "0 30 7 * * Fri"
+    )
+    assert Settings.from_env({**AZURITE, "DIGEST_SCHEDULE": ""}).digest_schedule is None
+    assert Settings.from_env({**AZURITE, "DIGEST_SCHEDULE": "  "}).digest_schedule is None
+
+
+def test_an_impossible_digest_schedule_is_named_with_its_field() -> None:
+    found = problems({**AZURITE, "DIGEST_SCHEDULE": "0 0 8 * * 9"})
+
+    assert found == ["DIGEST_SCHEDULE: '0 0 8 * * 9': day of the week 9 is outside 0-6"]
+
+
+def test_card_version_is_1_4_unless_1_5_is_chosen() -> None:
+    assert Settings.from_env(AZURITE).card_version == "1.4"
+    assert Settings.from_env({**AZURITE, "CARD_VERSION": "1.5"}).card_version == "1.5"
+    assert problems({**AZURITE, "CARD_VERSION": "1.6"}) == ["CARD_VERSION: '1.6' is not 1.4 or 1.5"]

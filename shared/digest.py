@@ -1,0 +1,94 @@
+"""WeeklyDigest's use case: one summary card per scheduled occurrence, even when nothing changed.
+
+Gather (the last 30 days of snapshots, the alert states, the fetch health) → build the card
+(pure, `shared.cards.digest_message`) → claim the occurrence and post.
+
+What fired or resolved during the week is read from the alert states, not from a log of
+notices: a state records when it last changed (`since`) and whether people were told
+(`last_told`), which says "fired on …", "still firing since …" and "resolved on …" without
+another table to keep and prune. What it cannot say is a metric that fired *and* resolved
+twice in one week: the digest names its last resolution only; every notice was posted at the
+time anyway.
+
+Once per occurrence: before posting, a row keyed by the occurrence is inserted (insert-only)
+in ALERT_TABLE; whoever inserts it posts, a host retry after a successful post or a second
+instance finds it and posts nothing. A post that fails deletes the row again and raises, so
+the host's retry posts the digest. (A process that dies between the two loses that week's
+digest: at most once, never twice.)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from shared.bootstrap import App
+from shared.cards import digest_message
+from shared.coverage import readings
+from shared.errors import NotificationError
+from shared.trends import HISTORY_DAYS, trends
+
+log = logging.getLogger(__name__)
+
+
+def occurrence_of(schedule_status: Mapping[str, Any] | None) -> datetime | None:
+    """The occurrence a timer run is for: the schedule status's `Next`, as the host records it
+    before the run (the same in the host's retries of that run). None if the host sent none
+    (a first run without the timer monitor's record)."""
+    raw = (schedule_status or {}).get("Next")
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(str(raw))
+    except ValueError:
+        log.warning("the timer's schedule status has an unreadable Next: %r", raw)
+        return None
+    if when.tzinfo is None:  # the host writes UTC, sometimes without an offset
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
+
+
+def send_digest(app: App, occurrence: datetime | None) -> bool:
+    """Post the digest of `occurrence` unless it was posted already; True if posted now."""
+    if app.settings.digest_schedule is None:
+        log.info("DIGEST_SCHEDULE is empty: the weekly digest is turned off, nothing is posted")
+        return False
+    now = app.clock()
+    # Without the host's occurrence, the hour stands for it: the host's retries come 5 and 10
+    # minutes later, within the same hour but for a schedule at :55.
+    key = occurrence or now.replace(minute=0, second=0, microsecond=0)
+    name = f"{key:%Y-%m-%dT%H:%M:%SZ}"
+
+    history = app.snapshots.recent_snapshots(since=now - timedelta(days=HISTORY_DAYS))
+    newest = history[0] if history else None
+    # The app watches the tenant its identity belongs to: the newest snapshot's.
+    mine = [s for s in history if newest is not None and s.key.tenant_id == newest.key.tenant_id]
+    states = app.alerts.get_states(newest.key.tenant_id).states if newest is not None else {}
+    settings = app.settings
+    previous = mine[1].report if len(mine) > 1 else None
+    current = (
+        readings(newest.report, settings.thresholds, previous, settings.maximums)
+        if newest is not None
+        else []
+    )
+    message = digest_message(
+        now=now,
+        newest=newest,
+        readings=current,
+        trends=trends(mine),
+        states=states,
+        fetch_health=app.alerts.get_fetch_health(),
+    )
+
+    if not app.alerts.claim_digest(name, now):
+        log.info("the weekly digest of %s was posted already (a retry or another instance)", name)
+        return False
+    try:
+        app.notifier.post_message(message)
+    except NotificationError:
+        app.alerts.release_digest(name)  # so that the host's retry posts it
+        raise
+    log.info("posted the weekly digest of %s: %s", name, message.title)
+    return True
