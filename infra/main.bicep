@@ -311,7 +311,11 @@ var commonSettings = [
   { name: 'AzureWebJobsStorage__accountName', value: storage.name }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
   { name: 'FETCH_SCHEDULE', value: fetchSchedule }
-  { name: 'DIGEST_SCHEDULE', value: digestSchedule }
+  // An empty digestSchedule turns the digest off by disabling the function (the documented
+  // switch), while DIGEST_SCHEDULE keeps a valid expression: the host may refuse to index a
+  // timer whose schedule is empty.
+  { name: 'DIGEST_SCHEDULE', value: empty(digestSchedule) ? '0 0 8 * * 1' : digestSchedule }
+  { name: 'AzureWebJobs.WeeklyDigest.Disabled', value: string(empty(digestSchedule)) }
   { name: 'CARD_VERSION', value: cardVersion }
   { name: 'THRESHOLDS', value: thresholds }
   { name: 'GRAPH_ENDPOINT', value: graphEndpoint }
