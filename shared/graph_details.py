@@ -71,6 +71,8 @@ PAGE_SIZE = 999
 # same (the reports service documents none), since restarting once is harmless.
 _EXPIRED_TOKEN_CODES = frozenset({"Directory_ExpiredPageToken"})
 _TOKEN_WORDS = ("skiptoken", "pagetoken")
+# What Graph answers for query options a resource does not support.
+_QUERY_REFUSED_CODES = frozenset({"Request_UnsupportedQuery", "BadRequest", "Request_BadRequest"})
 
 # Metrics `$count` can give, as the `$filter` that selects their users (None: every user).
 COUNT_FILTERS: Mapping[str, str | None] = {
@@ -178,6 +180,17 @@ class RegistrationDetailsClient:
             token = acquire_token(self._credential, self._endpoint)
             response, tries = self._get(url, token, client_request_id)
             if response.status_code != 200:
+                if url == self._first_page and _query_refused(response):
+                    # The report's page documents only $filter and $orderby: should Graph
+                    # refuse $select/$top, whole records in Graph's own page size still work.
+                    log.warning(
+                        "userRegistrationDetails refused $select/$top (HTTP 400 %s, request-id "
+                        "%s); reading whole records in Graph's page size instead",
+                        error_body(response)[0],
+                        response.headers.get("request-id"),
+                    )
+                    self._first_page = url = f"{self._endpoint}/{DETAILS_API}"
+                    continue
                 if not restarted and _is_expired_skiptoken(response):
                     log.warning(
                         "userRegistrationDetails: the skip token expired on page %d "
@@ -349,6 +362,11 @@ def _parse_page(body: bytes, page: int) -> tuple[list[Any], str | None]:
     if next_link is not None and not (isinstance(next_link, str) and next_link):
         raise ReportFormatError("@odata.nextLink", f"expected a URL on page {page}")
     return records, next_link
+
+
+def _query_refused(response: httpx.Response) -> bool:
+    """A 400 whose code says the query options are not supported here."""
+    return response.status_code == 400 and error_body(response)[0] in _QUERY_REFUSED_CODES
 
 
 def _is_expired_skiptoken(response: httpx.Response) -> bool:

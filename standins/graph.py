@@ -82,6 +82,7 @@ class DetailsService:
     - `page_failures`: replies given, in order, to requests for page N (1-based) before the
       page itself is served: `{3: [Reply(503)] * 5}` fails page 3 for five attempts.
     - `next_link_origin`: the origin nextLinks point at (None: the stand-in's own URL).
+    - `refuse_query_options`: answer `$select`/`$top` with 400 (the report documents neither).
     """
 
     tenant: SyntheticTenant
@@ -92,6 +93,7 @@ class DetailsService:
     count_supported: bool = False
     page_failures: dict[int, list[Reply]] = field(default_factory=dict)
     next_link_origin: str | None = None
+    refuse_query_options: bool = False  # 400 Request_UnsupportedQuery for $select and $top
     clock: Callable[[], float] = time.monotonic
     pages_served: int = 0
 
@@ -132,6 +134,10 @@ class GraphStandIn(LoopbackServer):
         return graph_error(404, "Request_ResourceNotFound", "Resource not found.")
 
     def _page(self, service: DetailsService, request: Request) -> Reply:
+        if service.refuse_query_options and {"$select", "$top"} & set(request.query):
+            return graph_error(
+                400, "Request_UnsupportedQuery", "Unsupported query option: $select, $top."
+            )
         select_values = request.query.get("$select")
         select = select_values[0].split(",") if select_values else None
         token = request.query.get("$skiptoken", [None])[0]

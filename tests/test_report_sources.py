@@ -210,3 +210,18 @@ def test_the_beta_source_never_asks_for_user_details(cycle: CycleHarness) -> Non
     assert cycle.graph.details_requests == []
     assert cycle.snapshots() == []
     assert SOURCE_API.startswith("beta/")
+
+
+def test_a_graph_that_refuses_select_and_top_is_read_in_whole_records(
+    cycle: CycleHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The report's reference page documents $filter and $orderby only.
+    cycle.configure(REPORT_SOURCE="v1")
+    serve_tenant(cycle, refuse_query_options=True, page_size=400)
+
+    cycle.run()
+
+    assert stored_counts(cycle) == TENANT.expected()
+    pages = [r for r in cycle.graph.details_requests if not r.path.endswith("/$count")]
+    assert "$select" in pages[0].query and "$select" not in pages[1].query
+    assert "refused $select/$top" in caplog.text
