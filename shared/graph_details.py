@@ -180,7 +180,7 @@ class RegistrationDetailsClient:
             token = acquire_token(self._credential, self._endpoint)
             response, tries = self._get(url, token, client_request_id)
             if response.status_code != 200:
-                if url == self._first_page and _query_refused(response):
+                if url == self._first_page and "$select=" in url and _query_refused(response):
                     # The report's page documents only $filter and $orderby: should Graph
                     # refuse $select/$top, whole records in Graph's own page size still work.
                     log.warning(
@@ -315,6 +315,12 @@ class RegistrationDetailsClient:
         total = counts.pop("total")
         if any(count > total for count in counts.values()):
             log.info("userRegistrationDetails: $count gave a count above the total; paging")
+            return None
+        # An undocumented $count might ignore $filter and give every metric the total (100%,
+        # and never an alert): trust it only if "registered" and "not registered" add up.
+        others = self._count("isMfaRegistered eq false", token, client_request_id)
+        if others is None or counts[_PROBE] + others != total:
+            log.info("userRegistrationDetails: $count's filters do not add up; paging instead")
             return None
         if _PROBE not in wanted:
             del counts[_PROBE]

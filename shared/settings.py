@@ -63,9 +63,19 @@ SETTING_NAMES = (
 # gone and then v1.0 (shared.fetching).
 REPORT_SOURCES = ("auto", "beta", "v1")
 
-# Set by App Service on every instance in Azure, never by Core Tools: the Functions host's own
-# test for "running in Azure".
-AZURE_INSTANCE_SETTING = "WEBSITE_INSTANCE_ID"
+# What the platform sets on instances in Azure and Core Tools does not: App Service (and
+# Windows Consumption) set WEBSITE_INSTANCE_ID, but Linux and Flex Consumption, which this
+# template deploys, do not; every plan names its site, owner and SKU (WEBSITE_SITE_NAME,
+# WEBSITE_OWNER_NAME, WEBSITE_SKU), and Flex's instances carry LEGION_SERVICE_HOST.
+# CONTAINER_NAME, which the host also reads, is left out: any container may set it.
+AZURE_INSTANCE_SETTINGS = (
+    "WEBSITE_INSTANCE_ID",
+    "WEBSITE_SITE_NAME",
+    "WEBSITE_OWNER_NAME",
+    "WEBSITE_SKU",
+    "WEBSITE_PODNAME",
+    "LEGION_SERVICE_HOST",
+)
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
 _LOOPBACK_NAMES = {"localhost"}
@@ -174,7 +184,7 @@ class Settings:
         digest_default = DEFAULT_DIGEST_SCHEDULE if "DIGEST_SCHEDULE" not in env else None
         digest_schedule = checked("DIGEST_SCHEDULE", check_ncrontab, digest_default)
         card_version = checked("CARD_VERSION", _card_version, CARD_VERSIONS[0])
-        in_azure = text(AZURE_INSTANCE_SETTING) is not None
+        in_azure = any(text(name) is not None for name in AZURE_INSTANCE_SETTINGS)
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
                 "TEAMS_WEBHOOK_URL is not set, and in Azure alerts that are only logged reach "

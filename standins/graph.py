@@ -94,6 +94,7 @@ class DetailsService:
     page_failures: dict[int, list[Reply]] = field(default_factory=dict)
     next_link_origin: str | None = None
     refuse_query_options: bool = False  # 400 Request_UnsupportedQuery for $select and $top
+    count_ignores_filter: bool = False  # `$count` answers the total whatever the $filter
     clock: Callable[[], float] = time.monotonic
     pages_served: int = 0
 
@@ -186,7 +187,7 @@ class GraphStandIn(LoopbackServer):
         if request.headers.get("consistencylevel", "").lower() != "eventual":
             return graph_error(400, "Request_BadRequest", "ConsistencyLevel eventual required.")
         conditions: list[tuple[str, bool]] = []
-        condition = request.query.get("$filter", [""])[0]
+        condition = "" if service.count_ignores_filter else request.query.get("$filter", [""])[0]
         for part in filter(None, condition.split(" and ")):
             name, operator, value = part.split(" ")
             if operator != "eq" or value not in ("true", "false"):

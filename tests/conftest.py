@@ -22,7 +22,7 @@ from azure.data.tables import TableServiceClient
 
 from shared.bootstrap import App, use_app
 from shared.retry import RetryPolicy
-from shared.settings import SETTING_NAMES, Settings
+from shared.settings import AZURE_INSTANCE_SETTINGS, SETTING_NAMES, Settings
 from standins.azurite import Azurite
 from standins.functions_host import Cycle, FunctionsHost, InvocationFailed
 from standins.graph import GraphStandIn
@@ -36,6 +36,8 @@ _APP_SETTINGS = (
     "MSI_ENDPOINT",
     "MSI_SECRET",
     "IDENTITY_SERVER_THUMBPRINT",
+    # What says "running in Azure" (a webhook is then required): never the test machine's.
+    *AZURE_INSTANCE_SETTINGS,
 )
 
 

@@ -332,9 +332,22 @@ def test_count_is_used_when_every_needed_metric_comes_back_as_a_plain_integer(
         "capable": counts["capable"],
         "adminsWithoutMfa": counts["adminsWithoutMfa"],
     }
-    assert [r.path.rsplit("/", 1)[1] for r in v1.graph.details_requests] == ["$count"] * 4
+    assert [r.path.rsplit("/", 1)[1] for r in v1.graph.details_requests] == ["$count"] * 5
     assert all(r.headers["consistencylevel"] == "eventual" for r in v1.graph.details_requests)
     assert v1.graph.details_requests[0].query["$filter"] == ["isMfaRegistered eq true"]
+
+
+def test_a_count_that_ignores_its_filter_is_not_trusted(v1: Harness) -> None:
+    # Every metric would equal the total: 100% coverage and never an alert.
+    v1.service.count_supported = True
+    v1.service.count_ignores_filter = True
+
+    fetched = v1.client(count_metrics={"capable"}).fetch_report()
+
+    total, counts = expected_counts()
+    assert fetched.report.counts["capable"] == counts["capable"] < total
+    paths = [r.path.rsplit("/", 1)[1] for r in v1.graph.details_requests]
+    assert paths.count("userRegistrationDetails") == PAGES
 
 
 def test_count_is_probed_once_then_paging_does_the_job(v1: Harness) -> None:

@@ -225,3 +225,16 @@ def test_a_graph_that_refuses_select_and_top_is_read_in_whole_records(
     pages = [r for r in cycle.graph.details_requests if not r.path.endswith("/$count")]
     assert "$select" in pages[0].query and "$select" not in pages[1].query
     assert "refused $select/$top" in caplog.text
+
+
+def test_a_first_page_refused_again_fails_the_fetch_instead_of_looping(
+    cycle: CycleHarness,
+) -> None:
+    cycle.configure(REPORT_SOURCE="v1")
+    serve_tenant(cycle, page_failures={1: [graph_error(400, "BadRequest", "Bad request.")] * 9})
+
+    with fails_with(GraphError, match="page 1 of userRegistrationDetails"):
+        cycle.run_once()
+
+    pages = [r for r in cycle.graph.details_requests if not r.path.endswith("/$count")]
+    assert len(pages) == 2  # with $select/$top, then once without: then the error stands

@@ -376,3 +376,24 @@ def test_card_version_is_1_4_unless_1_5_is_chosen() -> None:
     assert Settings.from_env(AZURITE).card_version == "1.4"
     assert Settings.from_env({**AZURITE, "CARD_VERSION": "1.5"}).card_version == "1.5"
     assert problems({**AZURITE, "CARD_VERSION": "1.6"}) == ["CARD_VERSION: '1.6' is not 1.4 or 1.5"]
+
+
+@pytest.mark.parametrize(
+    "marker",
+    ["WEBSITE_INSTANCE_ID", "WEBSITE_SITE_NAME", "WEBSITE_SKU", "LEGION_SERVICE_HOST"],
+)
+def test_on_every_azure_plan_no_webhook_is_a_problem_unless_logging_is_chosen(
+    marker: str,
+) -> None:
+    # Linux and Flex Consumption set no WEBSITE_INSTANCE_ID: each plan's own marker counts.
+    found = problems({**AZURE_ENV, marker: "x"})
+
+    assert any(p.startswith("TEAMS_WEBHOOK_URL is not set") for p in found)
+    assert Settings.from_env({**AZURE_ENV, marker: "x", "ALERTS_TO_LOG_ONLY": "true"})
+
+
+def test_a_container_is_not_taken_for_azure() -> None:
+    assert Settings.from_env({**AZURE_ENV, "CONTAINER_NAME": "devcontainer"}).webhook is None
+
+
+AZURE_ENV = {"AzureWebJobsStorage": "UseDevelopmentStorage=true"}
