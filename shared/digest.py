@@ -27,7 +27,7 @@ from typing import Any
 from shared.bootstrap import App
 from shared.cards import digest_message
 from shared.coverage import readings
-from shared.errors import NotificationError
+from shared.errors import MonitorError
 from shared.trends import HISTORY_DAYS, trends
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,18 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
         return False
     try:
         app.notifier.post_message(message)
-    except NotificationError:
-        app.alerts.release_digest(name)  # so that the host's retry posts it
+    except BaseException:
+        # Whatever stopped the post, give the claim back so that the host's retry posts it;
+        # otherwise the retry would find it "posted already" and the week's digest is lost.
+        try:
+            app.alerts.release_digest(name)
+        except MonitorError as release_error:
+            log.error(
+                "the weekly digest of %s was not posted and its claim could not be released "
+                "(this occurrence's digest is lost; the next one is not): %s",
+                name,
+                release_error,
+            )
         raise
     log.info("posted the weekly digest of %s: %s", name, message.title)
     return True

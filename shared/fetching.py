@@ -25,16 +25,25 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.alerting import FETCH_HEALTH, AlertState, decide_fetch_health
+from shared.alerting import FETCH_HEALTH, decide_fetch_health
 from shared.bootstrap import App
 from shared.cards import fetch_health_message, source_switch_message
-from shared.errors import CredentialError, GraphError, NotificationError, ReportFormatError
+from shared.errors import (
+    CredentialError,
+    GraphError,
+    NotificationError,
+    ReportFormatError,
+    StateConflictError,
+)
 from shared.graph import FetchedReport
 from shared.graph_details import DETAILS_API, Checkpoint
 from shared.snapshot import SOURCE_API, Snapshot, snapshot_key
+from shared.storage import MonitorState
 
 log = logging.getLogger(__name__)
 
+# Deciding the fetch health again after another fetch wrote it first: a handful at most.
+MAX_HEALTH_DECISIONS = 3
 # host.json's extensions.queues.maxDequeueCount: a continuation's last try (a test checks it).
 QUEUE_TRIES = 5
 # What Graph answers for a report that no longer exists. A 400 counts only with a code that
@@ -141,7 +150,9 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
             )
             raise
         log.error("FetchReport failed: %s", exc)
-        _announce_fetch_health(app, monitor.fetch_health, error=f"{type(exc).__name__}: {exc}")
+        # Read again: the fetch may have taken minutes, and another may have said "works
+        # again" meanwhile; deciding on the old state could keep quiet where it must speak.
+        _announce_fetch_health(app, app.alerts.get_monitor(), error=f"{type(exc).__name__}: {exc}")
         raise
     if isinstance(result, Checkpoint):
         log.info("the v1.0 pass goes on in a follow-up invocation (ContinueFetch)")
@@ -162,7 +173,7 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
         report.total_users,
         ", ".join(f"{status}={count}" for status, count in report.counts.items()) or "no statuses",
     )
-    _announce_fetch_health(app, monitor.fetch_health, error=None)
+    _announce_fetch_health(app, monitor, error=None)
     return FetchOutcome(check=snapshot.key.to_message(admin_names=result.admins_without_mfa))
 
 
@@ -200,20 +211,34 @@ def _v1(app: App, now: datetime, checkpoint: Checkpoint | None) -> FetchedReport
     )
 
 
-def _announce_fetch_health(app: App, prior: AlertState | None, *, error: str | None) -> None:
-    now = app.clock()
-    decision = decide_fetch_health(prior, error=error, now=now, repeat=app.settings.alert_repeat)
-    stored = decision.states
-    try:
-        for event in decision.events:
-            app.notifier.post_message(fetch_health_message(event, now))
-        stored = decision.delivered(now)
-    except NotificationError as exc:
-        # Not raised: a failed fetch raises its own error right after this, and a working fetch
-        # must still hand its snapshot over. The state stays "not told", so the next run posts
-        # this notice again.
-        log.error("could not announce the fetch health in Teams (will retry next run): %s", exc)
-    if prior is None and not stored[FETCH_HEALTH].firing and not decision.events:
-        return  # fetching has always worked: nothing worth a write
-    if stored[FETCH_HEALTH] != prior:
-        app.alerts.save_fetch_health(stored[FETCH_HEALTH])
+def _announce_fetch_health(app: App, monitor: MonitorState, *, error: str | None) -> None:
+    """Decide and announce the fetch health; write it only if it changed, and only if it is
+    still as read (a v1.0 pass may read it minutes before): another fetch that wrote first
+    makes this one read it again and decide again, so neither undoes the other's news."""
+    for _ in range(MAX_HEALTH_DECISIONS):
+        prior = monitor.fetch_health
+        now = app.clock()
+        decision = decide_fetch_health(
+            prior, error=error, now=now, repeat=app.settings.alert_repeat
+        )
+        stored = decision.states
+        try:
+            for event in decision.events:
+                app.notifier.post_message(fetch_health_message(event, now))
+            stored = decision.delivered(now)
+        except NotificationError as exc:
+            # Not raised: a failed fetch raises its own error right after this, and a working
+            # fetch must still hand its snapshot over. The state stays "not told", so the next
+            # run posts this notice again.
+            log.error("could not announce the fetch health in Teams (will retry next run): %s", exc)
+        if prior is None and not stored[FETCH_HEALTH].firing and not decision.events:
+            return  # fetching has always worked: nothing worth a write
+        if stored[FETCH_HEALTH] == prior:
+            return
+        try:
+            app.alerts.save_fetch_health(stored[FETCH_HEALTH], version=monitor.fetch_health_version)
+            return
+        except StateConflictError as exc:
+            log.info("%s; reading it again", exc)
+            monitor = app.alerts.get_monitor()
+    log.error("the fetch health kept changing under this run; it was not stored this time")

@@ -62,6 +62,7 @@ T = TypeVar("T")
 class MonitorState:
     fetch_health: AlertState | None
     source_switch: str | None  # why `auto` reads the v1.0 source now; None: it reads beta
+    fetch_health_version: str | None = field(default=None, repr=False)  # its ETag
 
 
 @dataclass(frozen=True)
@@ -264,18 +265,23 @@ class AlertStore:
         if not operations:
             return
 
+        self._transact(operations, f"the alert states of tenant {tenant_id}")
+
+    def _transact(self, operations: list[Any], what: str) -> None:
+        """Submit conditional operations; StateConflictError if another writer came first."""
+
         def submit(table: TableClient) -> None:
             try:
                 table.submit_transaction(operations)
             except HttpResponseError as exc:
                 if exc.status_code in _CONFLICT_STATUSES and not _table_missing(exc):
                     raise StateConflictError(
-                        f"the alert states of tenant {tenant_id} changed while this check ran "
+                        f"{what} changed while this run used them "
                         f"(HTTP {exc.status_code} {getattr(exc, 'error_code', None)})"
                     ) from exc
                 raise
 
-        self._tables.write(self._name, f"save alert states in {self._name}", submit)
+        self._tables.write(self._name, f"save {what} in {self._name}", submit)
 
     def get_monitor(self) -> MonitorState:
         """The monitor's own state (fetch health, report source) in one request."""
@@ -295,6 +301,7 @@ class AlertStore:
         return MonitorState(
             fetch_health=_state_from(health) if health is not None else None,
             source_switch=switch.get("Reason", "") if switch is not None else None,
+            fetch_health_version=str(health.metadata["etag"]) if health is not None else None,
         )
 
     def get_fetch_health(self) -> AlertState | None:
@@ -310,13 +317,11 @@ class AlertStore:
             lambda table: table.upsert_entity(entity, mode=UpdateMode.REPLACE),
         )
 
-    def save_fetch_health(self, state: AlertState) -> None:
+    def save_fetch_health(self, state: AlertState, *, version: str | None) -> None:
+        """Write the fetch health if it is still as read (`version`, its ETag; None: insert
+        only), else StateConflictError: two fetches at once must not undo each other's news."""
         entity = _state_entity(_MONITOR_PARTITION, state)
-        self._tables.write(
-            self._name,
-            f"save the fetch health in {self._name}",
-            lambda table: table.upsert_entity(entity, mode=UpdateMode.REPLACE),
-        )
+        self._transact([_conditional(entity, version)], "the fetch health")
 
     def claim_digest(self, occurrence: str, now: datetime) -> bool:
         """Record that the digest of `occurrence` is being posted, insert-only: True for the

@@ -13,9 +13,10 @@ import threading
 
 import pytest
 
+from shared.alerting import AlertState
 from shared.bootstrap import App, use_app
 from shared.checking import check_snapshot
-from shared.errors import ConfigurationError, GraphError
+from shared.errors import ConfigurationError, GraphError, StateConflictError
 from shared.fetching import fetch_and_store
 from shared.settings import Settings
 from standins.graph import graph_error
@@ -366,3 +367,60 @@ def test_a_scheduled_cycle_makes_at_most_six_table_requests(cycle: CycleHarness)
 
     assert len(requests) <= 6, "\n".join(requests)
     assert not any("/Tables" in r for r in requests)  # no create_table on every run
+
+
+def test_two_fetches_at_once_never_undo_each_other_s_fetch_health_news(
+    cycle: CycleHarness,
+) -> None:
+    # Fetching has been failing (told). Fetch B reads that, then asks Graph; while it waits,
+    # fetch A succeeds and says "works again". B's answer is a final 403: B must not write back
+    # the stale "failing, told" state silently, but read again and say "fails" once more.
+    cycle.use_webhook()
+    serve(cycle, mfaRegistered=990, capable=950)
+    denied = graph_error(403, "Authorization_RequestDenied", "Insufficient privileges.")
+    cycle.graph.script.then(denied, denied, denied)
+    with fails_with(GraphError):
+        cycle.run()
+    assert titles(cycle) == ["Entra registration monitor: fetching the report fails"]
+    cycle.clock.advance(hours=1)
+
+    settings_a = Settings.from_env(os.environ)  # fetch A: the ordinary Graph stand-in
+    ran = threading.Event()
+
+    def graph_for_b(request: Request) -> Reply:
+        if not ran.is_set():
+            ran.set()
+            other = App(settings_a, clock=cycle.clock, sleep=cycle.clock.sleep)
+            try:
+                fetch_and_store(other)
+            finally:
+                other.close()
+        return denied
+
+    with LoopbackServer(graph_for_b) as slow_graph:
+        app_b = cycle.configure(GRAPH_ENDPOINT=slow_graph.url)
+        with pytest.raises(GraphError):
+            fetch_and_store(app_b)
+
+    assert ran.is_set()
+    assert titles(cycle)[1:] == [
+        "Entra registration monitor: fetching the report works again",
+        "Entra registration monitor: fetching the report fails",
+    ]
+    (health,) = [e for e in cycle.table("ALERT_TABLE") if e["PartitionKey"] == "monitor"]
+    assert health["Firing"] is True and health["ToldFiring"] is True
+
+
+def test_a_fetch_health_write_based_on_a_stale_read_is_refused(cycle: CycleHarness) -> None:
+    alerts = cycle.configure().alerts
+    alerts.save_fetch_health(AlertState("fetch", firing=True), version=None)
+    stale = alerts.get_monitor()
+    alerts.save_fetch_health(AlertState("fetch"), version=stale.fetch_health_version)
+
+    with pytest.raises(StateConflictError):
+        alerts.save_fetch_health(
+            AlertState("fetch", firing=True), version=stale.fetch_health_version
+        )
+    with pytest.raises(StateConflictError):  # insert-only when none was read
+        alerts.save_fetch_health(AlertState("fetch", firing=True), version=None)
+    assert alerts.get_monitor().fetch_health == AlertState("fetch")
