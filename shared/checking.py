@@ -23,7 +23,7 @@ from shared.alerting import Decision, decide_metrics
 from shared.bootstrap import App
 from shared.cards import coverage_message
 from shared.coverage import Reading, missing_statuses, readings
-from shared.errors import NotificationError, StateConflictError
+from shared.errors import CheckInProgressError, NotificationError, StateConflictError
 from shared.snapshot import Snapshot, SnapshotKey, admin_names_of
 from shared.trends import HISTORY_DAYS, Trend, trends
 
@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 
 # Re-reading and re-deciding after a conflict; more than a handful means something is wrong.
 MAX_DECISIONS = 5
+# A check posting its card holds the tenant for at most this long (a post takes seconds; a
+# check that died meanwhile must not block the others for good). The others wait a little,
+# then the queue's redelivery (every 2 minutes, host.json) tries again.
+ANNOUNCING_LEASE = timedelta(minutes=5)
+ANNOUNCING_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -63,10 +68,12 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     for attempt in range(1, MAX_DECISIONS + 1):
         try:
             return _decide_and_apply(app, snapshot, current, admin_names_of(message), trend)
-        except StateConflictError as exc:
+        except (StateConflictError, CheckInProgressError) as exc:
             if attempt == MAX_DECISIONS:
                 raise
             log.info("%s; deciding again (attempt %d)", exc, attempt + 1)
+            if isinstance(exc, CheckInProgressError):
+                app.sleep(ANNOUNCING_WAIT * attempt)  # it posts within seconds, then writes
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
@@ -82,6 +89,11 @@ def _decide_and_apply(
     if prior.checked is not None and prior.checked.is_newer_or_same(key):
         log.info("snapshot %s was already checked (or a newer one was); nothing to do", key.row_key)
         return CheckOutcome(readings=[], decision=None, posted=False)
+    wall_clock = app.clock()
+    other = prior.announcing
+    if other is not None and other != key and prior.announcing_since is not None:
+        if wall_clock - prior.announcing_since < ANNOUNCING_LEASE:
+            raise CheckInProgressError(f"the check of snapshot {other.row_key} is posting its card")
 
     missing = missing_statuses(snapshot.report, app.settings.thresholds, app.settings.maximums)
     for status in missing:
@@ -101,15 +113,22 @@ def _decide_and_apply(
             key.tenant_id, prior, decision.states, cleared=decision.cleared, checked=key
         )
         return CheckOutcome(readings=current, decision=decision, posted=False)
+    # Claim first, then post, then record what was told: a check that runs meanwhile finds the
+    # claim and waits, instead of deciding from states that are about to change (it could
+    # otherwise stay quiet after a stale "resolved" card went out). The claim is the states as
+    # not yet told, so a post that fails leaves them to be told by the retry.
+    claimed = app.alerts.save_states(
+        key.tenant_id, prior, decision.states, checked=None, announcing=(key, wall_clock)
+    )
     try:
         message = coverage_message(snapshot, current, decision.events, admin_names, trend)
         app.notifier.post_message(message)
     except NotificationError:
         # Not told: the retry (or the next snapshot) posts it. Closed states are kept for that.
-        app.alerts.save_states(key.tenant_id, prior, decision.states, checked=None)
+        app.alerts.save_states(key.tenant_id, claimed, decision.states, checked=None)
         raise
     app.alerts.save_states(
-        key.tenant_id, prior, decision.delivered(now), cleared=decision.cleared, checked=key
+        key.tenant_id, claimed, decision.delivered(now), cleared=decision.cleared, checked=key
     )
     return CheckOutcome(readings=current, decision=decision, posted=True)
 

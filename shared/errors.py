@@ -8,6 +8,7 @@
     ├── StorageError               Table Storage failed or could not be reached
     │   ├── SnapshotNotFoundError  the queue named a snapshot that is not stored
     │   └── StateConflictError     another check wrote the alert states first (re-read, re-decide)
+    ├── CheckInProgressError       another check is posting its card for the tenant (wait)
     └── NotificationError          the Teams webhook refused the card, or could not be reached
 
 Messages are written for the admin reading the function's log: they say what failed and what
@@ -84,6 +85,10 @@ class SnapshotNotFoundError(StorageError):
 
 class StateConflictError(StorageError):
     """A conditional write found the alert states changed since they were read."""
+
+
+class CheckInProgressError(MonitorError):
+    """Another check is posting its card for the same tenant; this one waits its turn."""
 
 
 class NotificationError(MonitorError):

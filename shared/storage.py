@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -72,6 +72,9 @@ class TenantStates:
     states: dict[str, AlertState]
     checked: SnapshotKey | None  # the newest snapshot whose check completed
     versions: dict[str, str] = field(default_factory=dict, repr=False)  # RowKey -> ETag
+    # A check that is posting its card right now (see shared/checking.py): which, since when.
+    announcing: SnapshotKey | None = None
+    announcing_since: datetime | None = None
 
 
 class Tables:
@@ -227,13 +230,19 @@ class AlertStore:
                 )
         except ResourceNotFoundError:  # the table is created by the first write
             entities = []
+        announcing: SnapshotKey | None = None
+        announcing_since: datetime | None = None
         for entity in entities:
             versions[entity["RowKey"]] = str(entity.metadata["etag"])
             if entity["RowKey"] == _CHECKED_ROW:
-                checked = SnapshotKey(tenant_id, entity["SnapshotRowKey"])
+                if entity.get("SnapshotRowKey"):  # empty: claimed before any check completed
+                    checked = SnapshotKey(tenant_id, entity["SnapshotRowKey"])
+                if entity.get("AnnouncingRowKey") and entity.get("AnnouncingSince"):
+                    announcing = SnapshotKey(tenant_id, entity["AnnouncingRowKey"])
+                    announcing_since = _utc(entity["AnnouncingSince"])
             else:
                 states[entity["RowKey"]] = _state_from(entity)
-        return TenantStates(states, checked, versions)
+        return TenantStates(states, checked, versions, announcing, announcing_since)
 
     def save_states(
         self,
@@ -243,9 +252,12 @@ class AlertStore:
         *,
         cleared: list[str] | None = None,
         checked: SnapshotKey | None,
-    ) -> None:
+        announcing: tuple[SnapshotKey, datetime] | None = None,
+    ) -> TenantStates:
         """Store changed states, delete `cleared` ones and mark `checked` done, in one
-        transaction that succeeds only if nothing read in `prior` changed meanwhile."""
+        transaction that succeeds only if nothing read in `prior` changed meanwhile; with
+        `announcing`, also mark that snapshot's card as being posted. Return the states as
+        now stored, with their new versions, for a next conditional write."""
         operations: list[Any] = [
             _conditional(_state_entity(tenant_id, state), prior.versions.get(name))
             for name, state in states.items()
@@ -258,21 +270,36 @@ class AlertStore:
         ]
         # The marker is rewritten on every save, conditionally: it serializes a tenant's checks.
         marker = checked or prior.checked
-        if marker is not None:
-            entity = {"PartitionKey": tenant_id, "RowKey": _CHECKED_ROW}
-            entity["SnapshotRowKey"] = marker.row_key
+        if marker is not None or announcing is not None:
+            entity: dict[str, Any] = {"PartitionKey": tenant_id, "RowKey": _CHECKED_ROW}
+            entity["SnapshotRowKey"] = marker.row_key if marker is not None else ""
+            if announcing is not None:
+                entity["AnnouncingRowKey"] = announcing[0].row_key
+                entity["AnnouncingSince"] = announcing[1]
             operations.append(_conditional(entity, prior.versions.get(_CHECKED_ROW)))
-        if not operations:
-            return
+        results = self._transact(operations, f"the alert states of tenant {tenant_id}")
+        versions = {k: v for k, v in prior.versions.items() if k not in (cleared or [])}
+        for operation, result in zip(operations, results, strict=True):
+            if operation[0] != "delete" and result.get("etag"):
+                versions[operation[1]["RowKey"]] = str(result["etag"])
+        stored = {k: v for k, v in prior.states.items() if k not in (cleared or [])}
+        stored.update(states)
+        return TenantStates(
+            stored,
+            marker,
+            versions,
+            announcing[0] if announcing else None,
+            announcing[1] if announcing else None,
+        )
 
-        self._transact(operations, f"the alert states of tenant {tenant_id}")
-
-    def _transact(self, operations: list[Any], what: str) -> None:
+    def _transact(self, operations: list[Any], what: str) -> list[Mapping[str, Any]]:
         """Submit conditional operations; StateConflictError if another writer came first."""
+        if not operations:
+            return []
 
-        def submit(table: TableClient) -> None:
+        def submit(table: TableClient) -> list[Mapping[str, Any]]:
             try:
-                table.submit_transaction(operations)
+                return list(table.submit_transaction(operations))
             except HttpResponseError as exc:
                 if exc.status_code in _CONFLICT_STATUSES and not _table_missing(exc):
                     raise StateConflictError(
@@ -281,7 +308,7 @@ class AlertStore:
                     ) from exc
                 raise
 
-        self._tables.write(self._name, f"save {what} in {self._name}", submit)
+        return self._tables.write(self._name, f"save {what} in {self._name}", submit)
 
     def get_monitor(self) -> MonitorState:
         """The monitor's own state (fetch health, report source) in one request."""

@@ -16,7 +16,12 @@ import pytest
 from shared.alerting import AlertState
 from shared.bootstrap import App, use_app
 from shared.checking import check_snapshot
-from shared.errors import ConfigurationError, GraphError, StateConflictError
+from shared.errors import (
+    CheckInProgressError,
+    ConfigurationError,
+    GraphError,
+    StateConflictError,
+)
 from shared.fetching import fetch_and_store
 from shared.settings import Settings
 from standins.graph import graph_error
@@ -189,7 +194,7 @@ def test_a_firing_status_that_graph_stops_sending_gets_a_closing_card(cycle: Cyc
 # 5. Concurrent checks lose nothing and never move state backwards
 
 
-def test_a_check_that_loses_a_race_re_reads_and_never_overwrites_a_newer_state(
+def test_a_check_that_runs_while_another_posts_waits_and_the_newest_verdict_stands(
     cycle: CycleHarness,
 ) -> None:
     serve(cycle, mfaRegistered=900, capable=950)
@@ -197,29 +202,82 @@ def test_a_check_that_loses_a_race_re_reads_and_never_overwrites_a_newer_state(
     cycle.clock.advance(minutes=1)
     serve(cycle, mfaRegistered=990, capable=950)
     newer = fetch_and_store(cycle.configure()).check or ""
-    raced = threading.Event()
+    waited: list[Exception] = []
+
+    def check_newer() -> None:
+        # Another instance: its own App and clients, the same tables.
+        other = App(Settings.from_env(os.environ), clock=cycle.clock, sleep=cycle.clock.sleep)
+        try:
+            check_snapshot(other, newer)
+        finally:
+            other.close()
 
     def answer(request: Request) -> Reply:
-        # Another instance (its own App and clients, the same tables) checks the newer
-        # snapshot while this one posts the older one's card: between its read and its write.
-        if not raced.is_set():
-            raced.set()
-            other = App(Settings.from_env(os.environ), clock=cycle.clock, sleep=cycle.clock.sleep)
-            try:
-                check_snapshot(other, newer)
-            finally:
-                other.close()
+        if not waited:  # while the older snapshot's card is being posted
+            with pytest.raises(CheckInProgressError) as failure:
+                check_newer()
+            waited.append(failure.value)
         return Reply(202)
 
     with LoopbackServer(answer) as webhook:
         app = cycle.configure(TEAMS_WEBHOOK_URL=f"{webhook.url}/hook?sig=race")
         check_snapshot(app, older)
+        check_newer()  # the queue's redelivery, once the older check is done
 
-    assert raced.is_set() and len(webhook.requests) == 1  # the newer check had nothing to say
-
+    assert waited and "is posting its card" in str(waited[0])
+    assert [
+        r.json()["attachments"][0]["content"]["body"][0]["items"][0]["text"]
+        for r in webhook.requests
+    ] == [
+        "Registered for MFA at 90%, below 95%",
+        "Resolved: Registered for MFA back to 99% (threshold 95%)",
+    ]
     marker = next(e for e in cycle.table("ALERT_TABLE") if e["RowKey"] == "_checked")
     assert marker["SnapshotRowKey"] == json.loads(newer)["rowKey"]
     assert states(cycle)["mfaRegistered"]["Firing"] is False  # the newer snapshot's verdict
+
+
+def test_a_check_that_decided_on_stale_states_posts_nothing_and_leaves_the_newer_verdict(
+    cycle: CycleHarness,
+) -> None:
+    cycle.use_webhook()
+    serve(cycle, mfaRegistered=900, capable=950)
+    cycle.run()  # firing, told
+    cycle.clock.advance(minutes=1)
+    serve(cycle, mfaRegistered=990, capable=950)
+    older = fetch_and_store(cycle.configure(TEAMS_WEBHOOK_URL=cycle.teams.webhook_url)).check
+    cycle.clock.advance(minutes=1)
+    serve(cycle, mfaRegistered=900, capable=950)
+    newer = fetch_and_store(cycle.configure(TEAMS_WEBHOOK_URL=cycle.teams.webhook_url)).check
+    other_ran = threading.Event()
+
+    def after_response(pipeline_response: object) -> None:
+        # Right after the older check read the alert states, the newer one runs to its end.
+        request = pipeline_response.http_request  # type: ignore[attr-defined]
+        alert_table = os.environ["ALERT_TABLE"]
+        if request.method == "GET" and alert_table in request.url and not other_ran.is_set():
+            other_ran.set()
+            other = App(Settings.from_env(os.environ), clock=cycle.clock, sleep=cycle.clock.sleep)
+            try:
+                check_snapshot(other, newer or "")
+            finally:
+                other.close()
+
+    stale = App(
+        Settings.from_env(os.environ),
+        clock=cycle.clock,
+        sleep=cycle.clock.sleep,
+        storage_options={"retry_total": 1, "raw_response_hook": after_response},
+    )
+    try:
+        check_snapshot(stale, older or "")
+    finally:
+        stale.close()
+
+    assert other_ran.is_set()
+    # No stale "resolved" after the first card: the metric fires and Teams last said so.
+    assert titles(cycle) == ["Registered for MFA at 90%, below 95%"]
+    assert states(cycle)["mfaRegistered"]["Firing"] is True
 
 
 # 6. Exact comparisons
