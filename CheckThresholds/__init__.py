@@ -9,7 +9,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.bootstrap import get_app
-from shared.checking import check_snapshot
+from shared.usecases.checking import check_snapshot
 
 
 def main(msg: func.QueueMessage) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.bootstrap import get_app
-from shared.fetching import Attempt, continue_fetch
+from shared.usecases.fetching import Attempt, continue_fetch
 
 
 def main(msg: func.QueueMessage, check: func.Out[str], more: func.Out[str]) -> None:

@@ -13,7 +13,7 @@ import logging
 import azure.functions as func
 
 from shared.bootstrap import get_app
-from shared.fetching import Attempt, fetch_and_store
+from shared.usecases.fetching import Attempt, fetch_and_store
 
 
 def main(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.bootstrap import get_app
-from shared.digest import occurrence_of, send_digest
+from shared.usecases.digest import occurrence_of, send_digest
 
 
 def main(timer: func.TimerRequest) -> None:

@@ -120,8 +120,8 @@ class Run:
 
 
 def one_pass(users: int, scale: float, *, traced: bool) -> Run:
-    from shared.graph_details import RegistrationDetailsClient
-    from shared.pacing import Pacer
+    from shared.sources.graph_details import RegistrationDetailsClient
+    from shared.sources.pacing import Pacer
     from shared.retry import RetryPolicy
 
     origin = time.monotonic()

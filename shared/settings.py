@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.coverage import Limits, parse_limits
+from shared.core.coverage import Limits, parse_limits
 from shared.errors import ConfigurationError
 from shared.schedule import check_ncrontab
 
@@ -60,7 +60,7 @@ SETTING_NAMES = (
     "CARD_VERSION",
 )
 # Which report to read: the beta aggregate, v1.0 userRegistrationDetails, or beta until it is
-# gone and then v1.0 (shared.fetching).
+# gone and then v1.0 (shared.usecases.fetching).
 REPORT_SOURCES = ("auto", "beta", "v1")
 
 # What the platform sets on instances in Azure and Core Tools does not: App Service (and

@@ -16,8 +16,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from shared.alerting import AlertState, Event, Notice, decide_fetch_health, decide_metrics
-from shared.cards import (
+from shared.core.alerting import AlertState, Event, Notice, decide_fetch_health, decide_metrics
+from shared.messages.cards import (
     AppLocation,
     coverage_message,
     digest_message,
@@ -25,10 +25,10 @@ from shared.cards import (
     render_card,
     source_switch_message,
 )
-from shared.coverage import missing_statuses, parse_thresholds, readings
-from shared.report import Report
-from shared.snapshot import Snapshot, snapshot_key
-from shared.trends import trends
+from shared.core.coverage import missing_statuses, parse_thresholds, readings
+from shared.core.report import Report
+from shared.core.snapshot import Snapshot, snapshot_key
+from shared.core.trends import trends
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_SCRIPT = ROOT / "standins" / "adaptivecards-check.js"

@@ -7,7 +7,7 @@ guests (fewer methods, no SSPR), 2% of members admins (some without MFA), Micros
 Authenticator most common, phones and email next, a minority with passkeys, FIDO2 keys or
 Windows Hello; SSPR enabled for most members; MFA "capable" a little below "registered".
 
-`expected(...)` counts the same users by a separate, plain route (not shared.registration_details)
+`expected(...)` counts the same users by a separate, plain route (not shared.sources.registration_details)
 so tests can check the client's aggregation against it.
 """
 
@@ -74,7 +74,7 @@ _PASSWORDLESS = frozenset(
         "passKeySynced",
     }
 )
-# The stand-in's own list, written independently of shared.registration_details on purpose.
+# The stand-in's own list, written independently of shared.sources.registration_details on purpose.
 _PHISHING_RESISTANT = frozenset(
     {
         "windowsHelloForBusiness",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
-from shared.alerting import (
+from shared.core.alerting import (
     FETCH_HEALTH,
     SCHEDULE_JITTER,
     AlertState,
@@ -14,8 +14,8 @@ from shared.alerting import (
     decide_fetch_health,
     decide_metrics,
 )
-from shared.coverage import parse_thresholds, readings
-from shared.report import Report
+from shared.core.coverage import parse_thresholds, readings
+from shared.core.report import Report
 
 DAY = timedelta(hours=24)
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)

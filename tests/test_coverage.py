@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from shared.coverage import (
+from shared.core.coverage import (
     label,
     missing_statuses,
     parse_limits,
@@ -14,7 +14,7 @@ from shared.coverage import (
     ratio_of,
     readings,
 )
-from shared.report import Report
+from shared.core.report import Report
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from shared.fetching import QUEUE_TRIES, Attempt
+from shared.usecases.fetching import QUEUE_TRIES, Attempt
 from standins.functions_host import ROOT, FunctionLoadError
 from standins.reports import SHAPES, report
 from tests.conftest import CycleHarness

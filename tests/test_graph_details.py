@@ -18,10 +18,10 @@ import pytest
 from azure.identity import ManagedIdentityCredential
 
 from shared.errors import GraphError, ReportFormatError
-from shared.graph import FetchedReport
-from shared.graph_details import Checkpoint, RegistrationDetailsClient
-from shared.pacing import Pacer
-from shared.registration_details import Scope
+from shared.sources.graph import FetchedReport
+from shared.sources.graph_details import Checkpoint, RegistrationDetailsClient
+from shared.sources.pacing import Pacer
+from shared.sources.registration_details import Scope
 from shared.retry import RetryPolicy
 from standins.graph import DETAILS_PATH, DetailsService, GraphStandIn, RateLimit, graph_error
 from standins.loopback import Reply

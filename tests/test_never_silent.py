@@ -13,16 +13,16 @@ import threading
 
 import pytest
 
-from shared.alerting import AlertState
+from shared.core.alerting import AlertState
 from shared.bootstrap import App, use_app
-from shared.checking import check_snapshot
+from shared.usecases.checking import check_snapshot
 from shared.errors import (
     CheckInProgressError,
     ConfigurationError,
     GraphError,
     StateConflictError,
 )
-from shared.fetching import fetch_and_store
+from shared.usecases.fetching import fetch_and_store
 from shared.settings import Settings
 from standins.graph import graph_error
 from standins.loopback import LoopbackServer, Reply, Request

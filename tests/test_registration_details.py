@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from shared.errors import ReportFormatError
-from shared.pacing import Pacer
-from shared.registration_details import (
+from shared.sources.pacing import Pacer
+from shared.sources.registration_details import (
     METRICS,
     PHISHING_RESISTANT_METHODS,
     SELECT_FIELDS,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.errors import ReportFormatError
-from shared.report import INT64_MAX, parse_report
+from shared.core.report import INT64_MAX, parse_report
 from standins.reports import (
     PUBLISHED_API_EXAMPLE,
     PUBLISHED_COUNTS,

@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 
 from shared.errors import GraphError
-from shared.graph_details import DETAILS_API
-from shared.snapshot import SOURCE_API
+from shared.sources.graph_details import DETAILS_API
+from shared.core.snapshot import SOURCE_API
 from standins.graph import DetailsService, RateLimit, graph_error
 from standins.loopback import Reply
 from standins.registration_details import SyntheticTenant

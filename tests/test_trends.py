@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
-from shared.report import Report
-from shared.snapshot import Snapshot, snapshot_key
-from shared.trends import SPARK_POINTS, sparkline, trends
+from shared.core.report import Report
+from shared.core.snapshot import Snapshot, snapshot_key
+from shared.core.trends import SPARK_POINTS, sparkline, trends
 
 NOW = datetime(2026, 11, 23, 6, 0, 4, tzinfo=timezone.utc)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from shared.errors import SnapshotNotFoundError
-from shared.report import Report
+from shared.core.report import Report
 
 SOURCE_API = "beta/reports/getCredentialUserRegistrationCount"
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import ReportFormatError
-from shared.report import Report, kind_of
+from shared.core.report import Report, kind_of
 
 # The record's boolean fields and the metric each one counts.
 _FLAG_METRICS = (

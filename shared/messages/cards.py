@@ -13,7 +13,7 @@ size each row on its own); cells hold short words, each on its own line, so that
 breaking in the narrow metric column. The button leads to what helps: the Entra activity page
 for coverage, the function app in Azure for a failing fetch.
 
-Trends (shared/trends.py) come as data: under a metric's row, a sparkline and the 7- and 30-day
+Trends (shared/core/trends.py) come as data: under a metric's row, a sparkline and the 7- and 30-day
 change. The weekly digest is the same table with the week's story above it.
 """
 
@@ -28,11 +28,11 @@ from fractions import Fraction
 from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
-from shared.alerting import CONFIG_HEALTH, FETCH_HEALTH, AlertState, Event, Notice
-from shared.coverage import ADMINS_WITHOUT_MFA, KNOWN_STATUSES, Reading, label
+from shared.core.alerting import CONFIG_HEALTH, FETCH_HEALTH, AlertState, Event, Notice
+from shared.core.coverage import ADMINS_WITHOUT_MFA, KNOWN_STATUSES, Reading, label
 from shared.redaction import redact
-from shared.snapshot import Snapshot
-from shared.trends import Trend
+from shared.core.snapshot import Snapshot
+from shared.core.trends import Trend
 
 # The Entra admin center page that shows who has registered which method.
 ENTRA_ACTIVITY_URL = (
@@ -74,7 +74,7 @@ class Row(NamedTuple):
     change: str  # "-7.7 pts" since the previous snapshot, or "–"
     change_7d: str = ""  # "-2.1 pts" over 7 days, "–" unknown, "" when no trend is known
     change_30d: str = ""
-    sparkline: str = ""  # the last snapshots, oldest first (shared/trends.py)
+    sparkline: str = ""  # the last snapshots, oldest first (shared/core/trends.py)
 
 
 @dataclass(frozen=True)
@@ -670,7 +670,7 @@ def digest_message(
 ) -> Message:
     """The weekly summary, posted even when nothing changed: every metric with its trend, what
     fired or resolved during the `week` before `now` (read from the alert states: see
-    shared/digest.py) and the monitor's own health."""
+    shared/usecases/digest.py) and the monitor's own health."""
     start = now - week
     firing = sorted((s for s in states.values() if s.firing), key=lambda s: s.name)
     resolved = [

@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from shared.report import Report
+from shared.core.report import Report
 
 # What each documented status counts, for people reading the card: the beta report's four,
-# then what the v1.0 userRegistrationDetails source adds (shared.registration_details).
+# then what the v1.0 userRegistrationDetails source adds (shared.sources.registration_details).
 STATUS_LABELS = {
     "mfaRegistered": "Registered for MFA",
     "registered": "Registered for SSPR",

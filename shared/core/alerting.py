@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from fractions import Fraction
 
-from shared.coverage import Reading
+from shared.core.coverage import Reading
 
 FETCH_HEALTH = "fetch"  # the name of the monitor's own health state
 # The state of THRESHOLDS' own health: statuses it names that the report does not carry. Report

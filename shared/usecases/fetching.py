@@ -1,6 +1,6 @@
 """FetchReport's use case: fetch the report, store a snapshot, say whether fetching works.
 
-Gather (state, report) → decide (pure, `shared.alerting`) → apply (store, notify). A failing
+Gather (state, report) → decide (pure, `shared.core.alerting`) → apply (store, notify). A failing
 fetch is announced once in Teams, then only as a reminder every ALERT_REPEAT_HOURS, and once
 more when fetching works again; the error is still raised so the host records the failure.
 
@@ -25,9 +25,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.alerting import FETCH_HEALTH, decide_fetch_health
+from shared.core.alerting import FETCH_HEALTH, decide_fetch_health
 from shared.bootstrap import App
-from shared.cards import fetch_health_message, source_switch_message
+from shared.messages.cards import fetch_health_message, source_switch_message
 from shared.errors import (
     CredentialError,
     GraphError,
@@ -35,10 +35,10 @@ from shared.errors import (
     ReportFormatError,
     StateConflictError,
 )
-from shared.graph import FetchedReport
-from shared.graph_details import DETAILS_API, Checkpoint
-from shared.snapshot import SOURCE_API, Snapshot, snapshot_key
-from shared.storage import MonitorState
+from shared.sources.graph import FetchedReport
+from shared.sources.graph_details import DETAILS_API, Checkpoint
+from shared.core.snapshot import SOURCE_API, Snapshot, snapshot_key
+from shared.stores.storage import MonitorState
 
 log = logging.getLogger(__name__)
 

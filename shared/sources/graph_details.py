@@ -3,14 +3,14 @@
 The supported successor of the beta `getCredentialUserRegistrationCount`:
 `GET {GRAPH_ENDPOINT}/v1.0/reports/authenticationMethods/userRegistrationDetails`, one record
 per user (application permission AuditLog.Read.All; Entra ID P1/P2), aggregated page by page
-by `shared.registration_details` into the same `FetchedReport` the beta client returns.
+by `shared.sources.registration_details` into the same `FetchedReport` the beta client returns.
 
 The pass:
 - asks for just the fields it counts (`$select`) and the largest page Graph gives (`$top=999`),
   then follows `@odata.nextLink` - but only while it points at GRAPH_ENDPOINT's own scheme, host
   and port: any other link fails the pass before a request (and so the token) goes there;
 - is paced under Graph's identity-report limit (about 5 requests per 10 s per app and tenant,
-  `shared.pacing`), and still retries 429/5xx within bounds honouring Retry-After (`shared.retry`,
+  `shared.sources.pacing`), and still retries 429/5xx within bounds honouring Retry-After (`shared.retry`,
   the same as the beta client, whose token, error and advice handling it shares);
 - is all or nothing: a page that finally fails (or a record that does not validate) fails the
   whole pass and returns nothing;
@@ -47,7 +47,7 @@ import httpx
 from azure.core.credentials import TokenCredential
 
 from shared.errors import GraphError, ReportFormatError
-from shared.graph import (
+from shared.sources.graph import (
     FetchedReport,
     acquire_token,
     error_body,
@@ -55,9 +55,9 @@ from shared.graph import (
     graph_error,
     tenant_of,
 )
-from shared.pacing import Pacer
-from shared.registration_details import METRICS, SELECT_FIELDS, Scope, Tally
-from shared.report import Report
+from shared.sources.pacing import Pacer
+from shared.sources.registration_details import METRICS, SELECT_FIELDS, Scope, Tally
+from shared.core.report import Report
 from shared.retry import RetryPolicy
 
 log = logging.getLogger(__name__)

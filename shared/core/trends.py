@@ -1,7 +1,7 @@
 """How each metric moved over the stored history (pure: no I/O, no clock).
 
 A trend is computed from a tenant's snapshots, newest first (the order Table Storage returns
-them in, see shared/snapshot.py): the change over 7 and over 30 days, in percentage points, and
+them in, see shared/core/snapshot.py): the change over 7 and over 30 days, in percentage points, and
 a sparkline of the last SPARK_POINTS snapshots drawn with the eight block characters, which
 every Teams client and terminal shows (an Adaptive Card 1.4 has no chart element).
 
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from shared.alerting import SCHEDULE_JITTER
-from shared.coverage import ratio_of
-from shared.snapshot import Snapshot
+from shared.core.alerting import SCHEDULE_JITTER
+from shared.core.coverage import ratio_of
+from shared.core.snapshot import Snapshot
 
 HISTORY_DAYS = 30  # the longest span a trend reports: what the history query reads
 SPARK_POINTS = 14  # two weeks of daily snapshots
