@@ -134,11 +134,11 @@ def version_of(python: str) -> str:
 
 def largest_card_bytes() -> int:
     from shared.core.alerting import decide_metrics
-    from shared.messages.cards import coverage_message, render_card
     from shared.core.coverage import readings
     from shared.core.report import Report
     from shared.core.snapshot import Snapshot, snapshot_key
     from shared.core.trends import trends
+    from shared.messages.cards import coverage_message, render_card
 
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     counts = {f"status{i:03d}" + "x" * 90: i for i in range(400)}

@@ -120,9 +120,9 @@ class Run:
 
 
 def one_pass(users: int, scale: float, *, traced: bool) -> Run:
+    from shared.retry import RetryPolicy
     from shared.sources.graph_details import RegistrationDetailsClient
     from shared.sources.pacing import Pacer
-    from shared.retry import RetryPolicy
 
     origin = time.monotonic()
     clock = ScaledTime(scale, origin)

@@ -24,13 +24,13 @@ from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
 from shared import redaction
 from shared.messages.cards import AppLocation
+from shared.notify.teams import LogNotifier, Notifier, TeamsWebhook
+from shared.retry import RetryPolicy
+from shared.settings import Settings
 from shared.sources.graph import GraphReportClient
 from shared.sources.graph_details import RegistrationDetailsClient
 from shared.sources.registration_details import Scope
-from shared.retry import RetryPolicy
-from shared.settings import Settings
 from shared.stores.storage import AlertStore, SnapshotStore, Tables
-from shared.notify.teams import LogNotifier, Notifier, TeamsWebhook
 
 # How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
 ADMIN_NAMES = 5

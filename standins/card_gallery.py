@@ -17,6 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from shared.core.alerting import AlertState, Event, Notice, decide_fetch_health, decide_metrics
+from shared.core.coverage import missing_statuses, parse_thresholds, readings
+from shared.core.report import Report
+from shared.core.snapshot import Snapshot, snapshot_key
+from shared.core.trends import trends
 from shared.messages.cards import (
     AppLocation,
     coverage_message,
@@ -25,10 +29,6 @@ from shared.messages.cards import (
     render_card,
     source_switch_message,
 )
-from shared.core.coverage import missing_statuses, parse_thresholds, readings
-from shared.core.report import Report
-from shared.core.snapshot import Snapshot, snapshot_key
-from shared.core.trends import trends
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_SCRIPT = ROOT / "standins" / "adaptivecards-check.js"

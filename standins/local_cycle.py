@@ -150,7 +150,12 @@ def _replay(days: int, graph: GraphStandIn) -> int:
     app = App(Settings.from_env(os.environ), clock=clock, sleep=clock.sleep)
     use_app(app)
     # Only the cards (and problems) under each day: the per-metric lines would bury them.
-    for chatty in ("shared.usecases.fetching", "shared.usecases.checking", "shared.usecases.digest", "shared.sources.graph"):
+    for chatty in (
+        "shared.usecases.fetching",
+        "shared.usecases.checking",
+        "shared.usecases.digest",
+        "shared.sources.graph",
+    ):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     host = FunctionsHost(os.environ, sleep=clock.sleep, now=clock)
     failed = False

@@ -7,8 +7,8 @@ guests (fewer methods, no SSPR), 2% of members admins (some without MFA), Micros
 Authenticator most common, phones and email next, a minority with passkeys, FIDO2 keys or
 Windows Hello; SSPR enabled for most members; MFA "capable" a little below "registered".
 
-`expected(...)` counts the same users by a separate, plain route (not shared.sources.registration_details)
-so tests can check the client's aggregation against it.
+`expected(...)` counts the same users by a separate, plain route (not
+shared.sources.registration_details) so tests can check the client's aggregation against it.
 """
 
 from __future__ import annotations

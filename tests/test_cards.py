@@ -7,8 +7,11 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from shared.core.alerting import AlertState, Event, Notice, decide_fetch_health, decide_metrics
 from shared.bootstrap import app_location
+from shared.core.alerting import AlertState, Event, Notice, decide_fetch_health, decide_metrics
+from shared.core.coverage import parse_thresholds, readings
+from shared.core.report import Report
+from shared.core.snapshot import Snapshot, snapshot_key
 from shared.messages.cards import (
     AZURE_FUNCTION_APPS_URL,
     ENTRA_ACTIVITY_URL,
@@ -21,9 +24,6 @@ from shared.messages.cards import (
     render_text,
     shorten,
 )
-from shared.core.coverage import parse_thresholds, readings
-from shared.core.report import Report
-from shared.core.snapshot import Snapshot, snapshot_key
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
 DAY = timedelta(hours=24)

@@ -10,12 +10,12 @@ from fractions import Fraction
 import pytest
 
 from shared.core.alerting import AlertState
-from shared.messages.cards import digest_message
 from shared.core.coverage import Reading
-from shared.usecases.digest import send_digest
-from shared.errors import NotificationError
 from shared.core.report import Report
 from shared.core.snapshot import Snapshot, snapshot_key
+from shared.errors import NotificationError
+from shared.messages.cards import digest_message
+from shared.usecases.digest import send_digest
 from standins.functions_host import FunctionLoadError
 from standins.loopback import Reply
 from standins.reports import report

@@ -18,11 +18,11 @@ import pytest
 from azure.identity import ManagedIdentityCredential
 
 from shared.errors import GraphError, ReportFormatError
+from shared.retry import RetryPolicy
 from shared.sources.graph import FetchedReport
 from shared.sources.graph_details import Checkpoint, RegistrationDetailsClient
 from shared.sources.pacing import Pacer
 from shared.sources.registration_details import Scope
-from shared.retry import RetryPolicy
 from standins.graph import DETAILS_PATH, DetailsService, GraphStandIn, RateLimit, graph_error
 from standins.loopback import Reply
 from standins.managed_identity import TENANT_ID, ManagedIdentityStandIn

@@ -13,17 +13,17 @@ import threading
 
 import pytest
 
-from shared.core.alerting import AlertState
 from shared.bootstrap import App, use_app
-from shared.usecases.checking import check_snapshot
+from shared.core.alerting import AlertState
 from shared.errors import (
     CheckInProgressError,
     ConfigurationError,
     GraphError,
     StateConflictError,
 )
-from shared.usecases.fetching import fetch_and_store
 from shared.settings import Settings
+from shared.usecases.checking import check_snapshot
+from shared.usecases.fetching import fetch_and_store
 from standins.graph import graph_error
 from standins.loopback import LoopbackServer, Reply, Request
 from standins.reports import PUBLISHED_API_EXAMPLE, report

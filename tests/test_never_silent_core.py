@@ -13,12 +13,12 @@ from types import SimpleNamespace
 import pytest
 
 from shared.core.alerting import CONFIG_HEALTH, AlertState, Notice, decide_metrics
-from shared.messages.cards import coverage_message
 from shared.core.coverage import parse_thresholds, readings
-from shared.usecases.fetching import Attempt
 from shared.core.report import Report
-from shared.schedule import check_ncrontab
 from shared.core.snapshot import Snapshot, snapshot_key
+from shared.messages.cards import coverage_message
+from shared.schedule import check_ncrontab
+from shared.usecases.fetching import Attempt
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)
 DAY = timedelta(hours=24)

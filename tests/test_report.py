@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import ReportFormatError
 from shared.core.report import INT64_MAX, parse_report
+from shared.errors import ReportFormatError
 from standins.reports import (
     PUBLISHED_API_EXAMPLE,
     PUBLISHED_COUNTS,

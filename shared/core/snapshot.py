@@ -18,8 +18,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from shared.errors import SnapshotNotFoundError
 from shared.core.report import Report
+from shared.errors import SnapshotNotFoundError
 
 SOURCE_API = "beta/reports/getCredentialUserRegistrationCount"
 

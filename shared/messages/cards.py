@@ -30,9 +30,9 @@ from urllib.parse import quote
 
 from shared.core.alerting import CONFIG_HEALTH, FETCH_HEALTH, AlertState, Event, Notice
 from shared.core.coverage import ADMINS_WITHOUT_MFA, KNOWN_STATUSES, Reading, label
-from shared.redaction import redact
 from shared.core.snapshot import Snapshot
 from shared.core.trends import Trend
+from shared.redaction import redact
 
 # The Entra admin center page that shows who has registered which method.
 ENTRA_ACTIVITY_URL = (

@@ -19,8 +19,8 @@ from typing import Protocol
 
 import httpx
 
-from shared.messages.cards import AppLocation, Message, render_card, render_text
 from shared.errors import NotificationError
+from shared.messages.cards import AppLocation, Message, render_card, render_text
 from shared.retry import RetryPolicy, call_with_retries
 from shared.settings import WebhookUrl
 

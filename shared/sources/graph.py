@@ -10,8 +10,8 @@ The bearer token goes only to GRAPH_ENDPOINT: redirects are not followed, so a r
 server cannot lead the token to another host.
 
 `acquire_token`, `get_with_retries` and `graph_error` are shared with the v1.0 source
-(`shared.sources.graph_details`), so both report sources get tokens, retry and explain Graph's errors
-the same way.
+(`shared.sources.graph_details`), so both report sources get tokens, retry and explain
+Graph's errors the same way.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.identity import CredentialUnavailableError
 
 from shared import redaction
-from shared.errors import CredentialError, GraphError
 from shared.core.report import Report, parse_report
-from shared.retry import RetryPolicy, call_with_retries
 from shared.core.snapshot import SOURCE_API
+from shared.errors import CredentialError, GraphError
+from shared.retry import RetryPolicy, call_with_retries
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ The pass:
   then follows `@odata.nextLink` - but only while it points at GRAPH_ENDPOINT's own scheme, host
   and port: any other link fails the pass before a request (and so the token) goes there;
 - is paced under Graph's identity-report limit (about 5 requests per 10 s per app and tenant,
-  `shared.sources.pacing`), and still retries 429/5xx within bounds honouring Retry-After (`shared.retry`,
+  `shared.sources.pacing`), and still retries 429/5xx within bounds honouring Retry-After
+  (`shared.retry`,
   the same as the beta client, whose token, error and advice handling it shares);
 - is all or nothing: a page that finally fails (or a record that does not validate) fails the
   whole pass and returns nothing;
@@ -46,7 +47,9 @@ from urllib.parse import quote
 import httpx
 from azure.core.credentials import TokenCredential
 
+from shared.core.report import Report
 from shared.errors import GraphError, ReportFormatError
+from shared.retry import RetryPolicy
 from shared.sources.graph import (
     FetchedReport,
     acquire_token,
@@ -57,8 +60,6 @@ from shared.sources.graph import (
 )
 from shared.sources.pacing import Pacer
 from shared.sources.registration_details import METRICS, SELECT_FIELDS, Scope, Tally
-from shared.core.report import Report
-from shared.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 

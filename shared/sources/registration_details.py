@@ -29,8 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.errors import ReportFormatError
 from shared.core.report import Report, kind_of
+from shared.errors import ReportFormatError
 
 # The record's boolean fields and the metric each one counts.
 _FLAG_METRICS = (

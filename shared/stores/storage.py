@@ -34,9 +34,9 @@ from azure.data.tables import (
 )
 
 from shared.core.alerting import FETCH_HEALTH, AlertState
-from shared.errors import SnapshotNotFoundError, StateConflictError, StorageError
 from shared.core.report import Report
 from shared.core.snapshot import Snapshot, SnapshotKey, row_key_bound
+from shared.errors import SnapshotNotFoundError, StateConflictError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ class TenantStates:
     states: dict[str, AlertState]
     checked: SnapshotKey | None  # the newest snapshot whose check completed
     versions: dict[str, str] = field(default_factory=dict, repr=False)  # RowKey -> ETag
-    # A check that is posting its card right now (see shared/usecases/checking.py): which, since when.
+    # A check that is posting its card right now (see shared/usecases/checking.py): which,
+    # since when.
     announcing: SnapshotKey | None = None
     announcing_since: datetime | None = None
 

@@ -1,6 +1,7 @@
 """CheckThresholds' use case: judge one snapshot and tell people what changed.
 
-Gather (snapshot, the 30 days before it, alert states) → decide (pure, `shared.core.alerting`) → apply
+Gather (snapshot, the 30 days before it, alert states) → decide (pure,
+`shared.core.alerting`) → apply
 (post one message, store the states). Each snapshot is checked once: the tenant's alert states
 record the newest snapshot whose check completed, and a snapshot that is not newer than that is
 skipped, so a redelivered message posts nothing new and an older snapshot checked after a newer
@@ -19,13 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from shared.core.alerting import Decision, decide_metrics
 from shared.bootstrap import App
-from shared.messages.cards import coverage_message
+from shared.core.alerting import Decision, decide_metrics
 from shared.core.coverage import Reading, missing_statuses, readings
-from shared.errors import CheckInProgressError, NotificationError, StateConflictError
 from shared.core.snapshot import Snapshot, SnapshotKey, admin_names_of
 from shared.core.trends import HISTORY_DAYS, Trend, trends
+from shared.errors import CheckInProgressError, NotificationError, StateConflictError
+from shared.messages.cards import coverage_message
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from shared.bootstrap import App
-from shared.messages.cards import digest_message
 from shared.core.coverage import readings
-from shared.errors import MonitorError
 from shared.core.trends import HISTORY_DAYS, trends
+from shared.errors import MonitorError
+from shared.messages.cards import digest_message
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.core.alerting import FETCH_HEALTH, decide_fetch_health
 from shared.bootstrap import App
-from shared.messages.cards import fetch_health_message, source_switch_message
+from shared.core.alerting import FETCH_HEALTH, decide_fetch_health
+from shared.core.snapshot import SOURCE_API, Snapshot, snapshot_key
 from shared.errors import (
     CredentialError,
     GraphError,
@@ -35,9 +35,9 @@ from shared.errors import (
     ReportFormatError,
     StateConflictError,
 )
+from shared.messages.cards import fetch_health_message, source_switch_message
 from shared.sources.graph import FetchedReport
 from shared.sources.graph_details import DETAILS_API, Checkpoint
-from shared.core.snapshot import SOURCE_API, Snapshot, snapshot_key
 from shared.stores.storage import MonitorState
 
 log = logging.getLogger(__name__)
