@@ -121,8 +121,9 @@ class Run:
 
 def one_pass(users: int, scale: float, *, traced: bool) -> Run:
     from shared.retry import RetryPolicy
-    from shared.sources.graph_details import RegistrationDetailsClient
-    from shared.sources.pacing import Pacer
+    from shared.sources.graph_client import GraphClient
+    from shared.sources.v1 import V1Source
+    from shared.sources.v1.pacing import Pacer
 
     origin = time.monotonic()
     clock = ScaledTime(scale, origin)
@@ -137,13 +138,16 @@ def one_pass(users: int, scale: float, *, traced: bool) -> Run:
     assert child.stdin is not None and child.stdout is not None
     url = child.stdout.readline().strip()
     with httpx.Client(timeout=httpx.Timeout(60.0), follow_redirects=False) as http:
-        client = RegistrationDetailsClient(
+        graph = GraphClient(
             endpoint=url,
             credential=StaticToken(),
             http=http,
             policy=RetryPolicy(),
             sleep=clock.sleep,
             clock=clock.now,
+        )
+        client = V1Source(
+            graph,
             pacer=Pacer(clock=clock.seconds, sleep=clock.sleep, limit=LIMIT, window=WINDOW),
         )
         if traced:

@@ -1,6 +1,5 @@
-"""The Entra registration monitor's own code; FetchReport and CheckThresholds only call into it.
+"""The Entra registration monitor's own code; the function folders only call into it.
 
-Pure core: report (parse), coverage (ratios), alerting (lifecycle), cards (messages), snapshot.
-Edges: graph (Graph + identity), storage (Table Storage), teams (webhook), retry, redaction.
-Wiring: settings, bootstrap (composition root); use cases: fetching, checking.
+core/ (pure), sources/ (the report sources behind one port), messages/, notify/, stores/,
+usecases/; at the top: bootstrap (composition root), settings, errors, redaction, retry.
 """

@@ -23,13 +23,16 @@ from azure.data.tables import TableServiceClient
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
 from shared import redaction
+from shared.messages.health import source_switch_message
 from shared.messages.model import AppLocation
 from shared.notify.teams import LogNotifier, Notifier, TeamsWebhook
 from shared.retry import RetryPolicy
 from shared.settings import Settings
-from shared.sources.graph import GraphReportClient
-from shared.sources.graph_details import RegistrationDetailsClient
-from shared.sources.registration_details import Scope
+from shared.sources import ReportSource
+from shared.sources.auto import AutoSource
+from shared.sources.beta import BetaSource
+from shared.sources.graph_client import GraphClient
+from shared.sources.v1 import Scope, V1Source, metrics_to_count
 from shared.stores.storage import AlertStore, SnapshotStore, Tables
 
 # How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
@@ -83,35 +86,43 @@ class App:
         return DefaultAzureCredential(managed_identity_client_id=client_id)
 
     @cached_property
-    def registration_details(self) -> RegistrationDetailsClient:
-        """The v1.0 source. One per worker: its pacer spans the worker's consecutive passes."""
-        settings = self.settings
-        return RegistrationDetailsClient(
-            endpoint=settings.graph_endpoint,
-            credential=self.credential,
-            http=self.http,
-            policy=self.retry,
-            sleep=self.sleep,
-            clock=self.clock,
-            scope=Scope.of(
-                include_guests=settings.include_guests, exclude_users=settings.exclude_users
-            ),
-            admin_names=ADMIN_NAMES if settings.alert_name_admins else 0,
-            # $count can stand in for paging only for what plain filters count: the beta
-            # report's four statuses and whatever THRESHOLDS names (the client decides).
-            count_metrics={"registered", "enabled", "capable", "mfaRegistered"}
-            | set(settings.thresholds)
-            | set(settings.maximums),
-        )
-
-    @cached_property
-    def graph(self) -> GraphReportClient:
-        return GraphReportClient(
+    def graph(self) -> GraphClient:
+        return GraphClient(
             endpoint=self.settings.graph_endpoint,
             credential=self.credential,
             http=self.http,
             policy=self.retry,
             sleep=self.sleep,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def source(self) -> ReportSource:
+        """The report source REPORT_SOURCE names. One per worker: the v1.0 source's pacer
+        spans the worker's consecutive passes."""
+        settings = self.settings
+        if settings.report_source == "beta":
+            return BetaSource(self.graph)
+        v1 = V1Source(
+            self.graph,
+            scope=Scope.of(
+                include_guests=settings.include_guests, exclude_users=settings.exclude_users
+            ),
+            admin_names=ADMIN_NAMES if settings.alert_name_admins else 0,
+            # $count can stand in for paging only if it gives what the checks read.
+            count_metrics=metrics_to_count({*settings.thresholds, *settings.maximums}),
+        )
+        if settings.report_source == "v1":
+            return v1
+
+        def announce(reason: str, now: datetime) -> None:
+            self.notifier.post_message(source_switch_message(reason, now))
+
+        return AutoSource(
+            beta=BetaSource(self.graph),
+            v1=v1,
+            state=self.alerts,
+            announce=announce,
             clock=self.clock,
         )
 

@@ -154,7 +154,7 @@ def _replay(days: int, graph: GraphStandIn) -> int:
         "shared.usecases.fetching",
         "shared.usecases.checking",
         "shared.usecases.digest",
-        "shared.sources.graph",
+        "shared.sources",
     ):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     host = FunctionsHost(os.environ, sleep=clock.sleep, now=clock)

@@ -13,9 +13,9 @@ from datetime import timedelta
 
 import pytest
 
-from shared.core.snapshot import SOURCE_API
 from shared.errors import GraphError
-from shared.sources.graph_details import DETAILS_API
+from shared.sources.beta import API as SOURCE_API
+from shared.sources.v1 import API as DETAILS_API
 from standins.graph import DetailsService, RateLimit, graph_error
 from standins.loopback import Reply
 from standins.registration_details import SyntheticTenant

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import pytest
 from azure.identity import ManagedIdentityCredential
+from shared.sources.graph import acquire_token
 
 from shared.errors import CredentialError
-from shared.sources.graph import acquire_token
 from shared.tenants import TenantCredentials, admin_consent_url, authority_host
 from standins.entra import ASSERTION_AUDIENCE, JWT_BEARER, EntraStandIn, claims_of
 from standins.loopback import Reply

@@ -21,7 +21,7 @@ from fractions import Fraction
 from shared.core.report import Report
 
 # What each documented status counts, for people reading the card: the beta report's four,
-# then what the v1.0 userRegistrationDetails source adds (shared.sources.registration_details).
+# then what the v1.0 userRegistrationDetails source adds (shared.sources.v1.tally).
 STATUS_LABELS = {
     "mfaRegistered": "Registered for MFA",
     "registered": "Registered for SSPR",

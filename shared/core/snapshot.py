@@ -21,8 +21,6 @@ from datetime import datetime, timezone
 from shared.core.report import Report
 from shared.errors import SnapshotNotFoundError
 
-SOURCE_API = "beta/reports/getCredentialUserRegistrationCount"
-
 # Ten digits of seconds (sixteen of microseconds) cover fetch times until the year 2286.
 _LAST_MICROSECOND = 9_999_999_999_999_999
 
@@ -71,7 +69,9 @@ class Snapshot:
     key: SnapshotKey
     fetched_at: datetime
     report: Report
-    source: str = SOURCE_API
+    # The Graph path of the report source that counted it (`FetchedReport.api`); the default
+    # is the beta report's, the only source before REPORT_SOURCE existed.
+    source: str = "beta/reports/getCredentialUserRegistrationCount"
 
 
 def snapshot_key(tenant_id: str, fetched_at: datetime, fetch_id: str | None = None) -> SnapshotKey:

@@ -335,6 +335,10 @@ class AlertStore:
     def get_fetch_health(self) -> AlertState | None:
         return self.get_monitor().fetch_health
 
+    def get_source_switch(self) -> str | None:
+        """Why REPORT_SOURCE=auto reads the v1.0 source now; None: it still reads beta."""
+        return self.get_monitor().source_switch
+
     def save_source_switch(self, reason: str, when: datetime) -> None:
         """Record that `auto` moved to the v1.0 source for good (announced once)."""
         entity: dict[str, Any] = {"PartitionKey": _MONITOR_PARTITION, "RowKey": _SOURCE_ROW}

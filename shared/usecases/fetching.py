@@ -9,12 +9,11 @@ a continuation's queue redelivers it), so a failure that a retry may still heal 
 raised, but not announced, and the fetch-health state is left alone. Otherwise a transient 403
 would post "fetching fails" and, five minutes later, "works again".
 
-Which report (REPORT_SOURCE): `beta` reads getCredentialUserRegistrationCount, `v1` counts
-v1.0 userRegistrationDetails, and `auto` reads beta until Graph answers that it is gone (404,
-410, or a 400 whose code says the resource is not found), then moves to v1.0 for good, saying
-so once in the log and in Teams. A v1.0 pass that would outlive the function's timeout stores
-nothing yet: it hands a checkpoint to ContinueFetch through a queue message, and the snapshot is
-written once, when the pass completes.
+Which report is the composition root's business (REPORT_SOURCE, `app.source`, see
+`shared.sources`): this use case asks the source for a report and never branches on which one
+it is. A pass that would outlive the function's timeout stores nothing yet: the source hands
+back a checkpoint, which goes to ContinueFetch in a queue message and comes back to the same
+source; the snapshot is written once, when the pass completes.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from datetime import datetime
 
 from shared.bootstrap import App
 from shared.core.alerting import FETCH_HEALTH, decide_fetch_health
-from shared.core.snapshot import SOURCE_API, Snapshot, snapshot_key
+from shared.core.snapshot import Snapshot, snapshot_key
 from shared.errors import (
     CredentialError,
     GraphError,
@@ -35,9 +34,8 @@ from shared.errors import (
     ReportFormatError,
     StateConflictError,
 )
-from shared.messages.health import fetch_health_message, source_switch_message
-from shared.sources.graph import FetchedReport
-from shared.sources.graph_details import DETAILS_API, Checkpoint
+from shared.messages.health import fetch_health_message
+from shared.sources import Checkpoint
 from shared.stores.storage import MonitorState
 
 log = logging.getLogger(__name__)
@@ -46,12 +44,6 @@ log = logging.getLogger(__name__)
 MAX_HEALTH_DECISIONS = 3
 # host.json's extensions.queues.maxDequeueCount: a continuation's last try (a test checks it).
 QUEUE_TRIES = 5
-# What Graph answers for a report that no longer exists. A 400 counts only with a code that
-# says so: the decision branches on the code, never on the message's wording.
-_GONE_STATUSES = frozenset({404, 410})
-_GONE_CODES = frozenset(
-    {"Request_ResourceNotFound", "ResourceNotFound", "UnknownResource", "BadRequest_NotFound"}
-)
 
 
 @dataclass(frozen=True)
@@ -90,7 +82,7 @@ class FetchOutcome:
 
 @dataclass(frozen=True)
 class _Pass:
-    """A v1.0 pass in progress, as the continuation message carries it."""
+    """A pass in progress, as the continuation message carries it."""
 
     fetch_id: str
     started: datetime
@@ -126,7 +118,7 @@ def fetch_and_store(app: App, attempt: Attempt | None = None) -> FetchOutcome:
 
 
 def continue_fetch(app: App, message: str, attempt: Attempt | None = None) -> FetchOutcome:
-    """Go on with the v1.0 pass a continuation message describes."""
+    """Go on with the pass a continuation message describes."""
     return _run(app, attempt or Attempt(), _Pass.from_message(message))
 
 
@@ -135,11 +127,9 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
     monitor = app.alerts.get_monitor()
     started, fetch_id = (resumed.started, resumed.fetch_id) if resumed else (now, None)
     fetch_id = fetch_id or uuid.uuid4().hex[:12]
+    checkpoint = resumed.checkpoint if resumed is not None else None
     try:
-        if resumed is not None:
-            result, source = _v1(app, now, resumed.checkpoint), DETAILS_API
-        else:
-            result, source = _fetch(app, now, monitor.source_switch)
+        result = app.source.fetch(checkpoint, deadline=now + app.fetch_budget)
     except (CredentialError, GraphError, ReportFormatError) as exc:
         if not attempt.final:
             log.error(
@@ -155,13 +145,13 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
         _announce_fetch_health(app, app.alerts.get_monitor(), error=f"{type(exc).__name__}: {exc}")
         raise
     if isinstance(result, Checkpoint):
-        log.info("the v1.0 pass goes on in a follow-up invocation (ContinueFetch)")
+        log.info("the pass goes on in a follow-up invocation (ContinueFetch)")
         return FetchOutcome(continuation=_Pass(fetch_id, started, result).to_message())
     snapshot = Snapshot(
         key=snapshot_key(result.tenant_id, started, fetch_id),
         fetched_at=started,
         report=result.report,
-        source=source,
+        source=result.api,
     )
     app.snapshots.save_snapshot(snapshot)
     report = result.report
@@ -169,46 +159,12 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
         "stored snapshot %s/%s from %s: %d users, %s",
         snapshot.key.tenant_id,
         snapshot.key.row_key,
-        source,
+        result.api,
         report.total_users,
         ", ".join(f"{status}={count}" for status, count in report.counts.items()) or "no statuses",
     )
     _announce_fetch_health(app, monitor, error=None)
     return FetchOutcome(check=snapshot.key.to_message(admin_names=result.admins_without_mfa))
-
-
-def _fetch(app: App, now: datetime, switched: str | None) -> tuple[FetchedReport | Checkpoint, str]:
-    source = app.settings.report_source
-    if source == "v1" or (source == "auto" and switched is not None):
-        return _v1(app, now, None), DETAILS_API
-    if source == "beta":
-        return app.graph.fetch_report(), SOURCE_API
-    try:
-        return app.graph.fetch_report(), SOURCE_API
-    except GraphError as exc:
-        if exc.status not in _GONE_STATUSES and not (exc.status == 400 and exc.code in _GONE_CODES):
-            raise  # 401, 403, 429, 5xx: a problem to report, not a report that is gone
-        reason = f"the beta report answered {exc}"
-    log.error(
-        "REPORT_SOURCE=auto: %s. Moving to v1.0 userRegistrationDetails for good; it needs the "
-        "application permission AuditLog.Read.All (infra/grant-reports-read-all.sh grants it)",
-        reason,
-    )
-    result = _v1(app, now, None)  # a failure here is announced like any failing fetch
-    try:
-        app.notifier.post_message(source_switch_message(reason, now))
-    except NotificationError as exc:
-        # Not recorded: the next run tries beta again, finds it gone, and says it again.
-        log.error("could not announce the move to the v1.0 source in Teams: %s", exc)
-        return result, DETAILS_API
-    app.alerts.save_source_switch(reason, now)
-    return result, DETAILS_API
-
-
-def _v1(app: App, now: datetime, checkpoint: Checkpoint | None) -> FetchedReport | Checkpoint:
-    return app.registration_details.fetch_pass(
-        checkpoint=checkpoint, deadline=now + app.fetch_budget
-    )
 
 
 def _announce_fetch_health(app: App, monitor: MonitorState, *, error: str | None) -> None:

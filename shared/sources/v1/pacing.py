@@ -7,7 +7,7 @@ as possible would earn a 429 every sixth request and a Retry-After each time. Th
 sliding window of the last `limit` send times and waits until the oldest has left the window
 (plus a small margin for the clock skew between us and Graph's front door), so a whole pass runs
 at the limit's floor with no 429 at all. A 429 that comes anyway is still honoured by the retry
-loop (shared.retry), whose attempts pass through the pacer too.
+loop (shared.sources.graph_client), whose attempts pass through the pacer too.
 """
 
 from __future__ import annotations

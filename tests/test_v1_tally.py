@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from shared.errors import ReportFormatError
-from shared.sources.pacing import Pacer
-from shared.sources.registration_details import (
+from shared.sources.v1.pacing import Pacer
+from shared.sources.v1.tally import (
     METRICS,
     PHISHING_RESISTANT_METHODS,
     SELECT_FIELDS,

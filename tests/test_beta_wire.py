@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.core.report import INT64_MAX, parse_report
+from shared.core.report import INT64_MAX
 from shared.errors import ReportFormatError
+from shared.sources.beta import parse_report
 from standins.reports import (
     PUBLISHED_API_EXAMPLE,
     PUBLISHED_COUNTS,

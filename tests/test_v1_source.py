@@ -1,4 +1,4 @@
-"""The v1 userRegistrationDetails client against the loopback Graph and managed identity.
+"""The v1 userRegistrationDetails source against the loopback Graph and managed identity.
 
 Time is the test's: the client's pacer and retries sleep on a fake clock that the stand-in's
 throttle and skip tokens read too, so a pass over thousands of users takes no real waiting.
@@ -19,10 +19,10 @@ from azure.identity import ManagedIdentityCredential
 
 from shared.errors import GraphError, ReportFormatError
 from shared.retry import RetryPolicy
-from shared.sources.graph import FetchedReport
-from shared.sources.graph_details import Checkpoint, RegistrationDetailsClient
-from shared.sources.pacing import Pacer
-from shared.sources.registration_details import Scope
+from shared.sources import Checkpoint, FetchedReport
+from shared.sources.graph_client import GraphClient
+from shared.sources.v1 import Scope, V1Source
+from shared.sources.v1.pacing import Pacer
 from standins.graph import DETAILS_PATH, DetailsService, GraphStandIn, RateLimit, graph_error
 from standins.loopback import Reply
 from standins.managed_identity import TENANT_ID, ManagedIdentityStandIn
@@ -41,17 +41,17 @@ class Harness:
     clock: Clock
     http: httpx.Client
 
-    def client(self, **options: Any) -> RegistrationDetailsClient:
+    def client(self, **options: Any) -> V1Source:
         options.setdefault("page_size", 100)
-        return RegistrationDetailsClient(
+        graph = GraphClient(
             endpoint=self.graph.url,
             credential=ManagedIdentityCredential(),
             http=self.http,
             policy=RetryPolicy(max_attempts=4, max_total_wait=60, max_retry_after=30),
             sleep=self.clock.sleep,
             clock=self.clock,
-            **options,
         )
+        return V1Source(graph, **options)
 
     def seconds(self) -> float:
         return self.clock().timestamp()
@@ -233,7 +233,7 @@ def test_a_checkpointed_pass_resumed_gives_the_uninterrupted_counts(v1: Harness)
     for _ in range(10):
         deadline = v1.clock() + timedelta(seconds=8)
         client = v1.client(scope=scope)  # a new invocation, a new client
-        result = client.fetch_pass(checkpoint=checkpoint, deadline=deadline)
+        result = client.fetch(checkpoint, deadline=deadline)
         results.append(result)
         if isinstance(result, FetchedReport):
             break
@@ -252,17 +252,17 @@ def test_a_checkpoint_pointing_elsewhere_is_refused(v1: Harness) -> None:
     checkpoint = Checkpoint("https://evil.example/v1.0/x?$skiptoken=abc", {"v": 1})
 
     with pytest.raises(GraphError, match="points away from GRAPH_ENDPOINT"):
-        v1.client().fetch_pass(checkpoint=checkpoint)
+        v1.client().fetch(checkpoint)
 
     assert v1.graph.requests == []
 
 
 def test_an_unusable_checkpoint_tally_starts_the_pass_over(v1: Harness) -> None:
-    stopped = v1.client().fetch_pass(deadline=v1.clock() + timedelta(seconds=5))
+    stopped = v1.client().fetch(deadline=v1.clock() + timedelta(seconds=5))
     assert isinstance(stopped, Checkpoint)
     other_scope = Scope.of(include_guests=False)
 
-    fetched = v1.client(scope=other_scope).fetch_pass(checkpoint=stopped)
+    fetched = v1.client(scope=other_scope).fetch(stopped)
 
     assert isinstance(fetched, FetchedReport)
     assert fetched.report.total_users == expected_counts(include_guests=False)[0]
@@ -379,7 +379,7 @@ def test_count_is_not_tried_when_it_cannot_give_everything(
 
 
 def test_a_checkpoint_is_a_small_json_without_names_or_tokens(v1: Harness) -> None:
-    stopped = v1.client(admin_names=5).fetch_pass(deadline=v1.clock() + timedelta(seconds=12))
+    stopped = v1.client(admin_names=5).fetch(deadline=v1.clock() + timedelta(seconds=12))
     assert isinstance(stopped, Checkpoint)
 
     text = stopped.to_json()

@@ -1,0 +1,105 @@
+"""REPORT_SOURCE=auto: the beta report until Graph says it is gone, then v1.0 for good.
+
+The wrapper implements the same port as the two sources it wraps. It keeps whether it has
+switched through a small port of its own (`SwitchState`, the alert store in production) and
+says so through `announce` (a Teams message in production):
+- until this worker knows of a switch, it reads beta; an answer that `is_gone` says means the
+  report no longer exists (not a 401, 403, 429 or 5xx: those are problems to report) makes it
+  read v1.0 in the same run, and from then on for the worker's life.
+- the switch is announced once: on a gone answer it reads the state, and only if no switch is
+  recorded yet does it log why, announce it and record it. A failure of the v1.0 read is
+  raised like any failing fetch, and nothing is recorded.
+- the switch is recorded only after the announcement went out: should `announce` fail
+  (NotificationError), that is logged, the report still returned, and the next run finds beta
+  gone again and says it again.
+- a checkpoint always resumes the v1.0 pass it came from.
+The state is read only when beta is gone, never on a run that beta answers: a run costs no
+Table request more than with REPORT_SOURCE=beta, and a new worker asks beta once (one request
+answered "gone") before it reads v1.0 again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from shared.errors import GraphError, NotificationError
+from shared.sources.graph_client import is_gone
+from shared.sources.port import Checkpoint, FetchedReport, ReportSource
+
+log = logging.getLogger(__name__)
+
+
+class SwitchState(Protocol):
+    """Where `auto` keeps whether it moved to the v1.0 source (one small row)."""
+
+    def get_source_switch(self) -> str | None:
+        """Why `auto` reads the v1.0 source now; None: it still reads beta."""
+        ...
+
+    def save_source_switch(self, reason: str, when: datetime) -> None: ...
+
+
+# Tell the admins that `auto` now reads v1.0 (raise NotificationError if that failed).
+Announce = Callable[[str, datetime], None]
+
+
+class AutoSource:
+    def __init__(
+        self,
+        *,
+        beta: ReportSource,
+        v1: ReportSource,
+        state: SwitchState,
+        announce: Announce,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._beta = beta
+        self._v1 = v1
+        self._state = state
+        self._announce = announce
+        self._clock = clock
+        self._switched = False  # this worker knows beta is gone: it reads v1.0 only
+
+    @property
+    def api(self) -> str:
+        return (self._v1 if self._switched else self._beta).api
+
+    @property
+    def permission(self) -> str:
+        return f"{self._beta.permission} (then {self._v1.permission})"
+
+    def fetch(
+        self, checkpoint: Checkpoint | None = None, *, deadline: datetime | None = None
+    ) -> FetchedReport | Checkpoint:
+        if checkpoint is not None or self._switched:
+            return self._v1.fetch(checkpoint, deadline=deadline)
+        try:
+            return self._beta.fetch(deadline=deadline)
+        except GraphError as exc:
+            if not is_gone(exc):
+                raise  # 401, 403, 429, 5xx: a problem to report, not a report that is gone
+            reason = f"the beta report answered {exc}"
+        if self._state.get_source_switch() is not None:
+            log.info("REPORT_SOURCE=auto: %s, as recorded before; reading v1.0", reason)
+            self._switched = True
+            return self._v1.fetch(deadline=deadline)
+        log.error(
+            "REPORT_SOURCE=auto: %s. Moving to v1.0 userRegistrationDetails for good; it needs "
+            "the application permission %s (infra/grant-reports-read-all.sh grants it)",
+            reason,
+            self._v1.permission,
+        )
+        result = self._v1.fetch(deadline=deadline)  # a failure is announced as a failing fetch
+        now = self._clock()
+        try:
+            self._announce(reason, now)
+        except NotificationError as exc:
+            # Not recorded: the next run tries beta again, finds it gone, and says it again.
+            log.error("could not announce the move to the v1.0 source in Teams: %s", exc)
+            return result
+        self._state.save_source_switch(reason, now)
+        self._switched = True
+        return result

@@ -1,0 +1,125 @@
+"""REPORT_SOURCE=auto's switch, against in-memory fakes for its ports (pure: no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pytest
+
+from shared.core.report import Report
+from shared.errors import GraphError, NotificationError
+from shared.sources import Checkpoint, FetchedReport
+from shared.sources.auto import AutoSource
+
+NOW = datetime(2026, 11, 2, 6, 0, 5, tzinfo=timezone.utc)
+GONE = GraphError("gone", status=404, code="Request_ResourceNotFound")
+
+
+@dataclass
+class FakeSource:
+    api: str
+    permission: str = "Some.Permission"
+    error: GraphError | None = None
+    calls: list[Checkpoint | None] = field(default_factory=list)
+
+    def fetch(
+        self, checkpoint: Checkpoint | None = None, *, deadline: datetime | None = None
+    ) -> FetchedReport:
+        self.calls.append(checkpoint)
+        if self.error is not None:
+            raise self.error
+        return FetchedReport("t", Report(None, 1, {}), api=self.api)
+
+
+@dataclass
+class FakeState:
+    reason: str | None = None
+    saved: list[str] = field(default_factory=list)
+
+    def get_source_switch(self) -> str | None:
+        return self.reason
+
+    def save_source_switch(self, reason: str, when: datetime) -> None:
+        self.saved.append(reason)
+        self.reason = reason
+
+
+@dataclass
+class Harness:
+    beta: FakeSource = field(default_factory=lambda: FakeSource("beta"))
+    v1: FakeSource = field(default_factory=lambda: FakeSource("v1"))
+    state: FakeState = field(default_factory=FakeState)
+    told: list[str] = field(default_factory=list)
+    announce_fails: bool = False
+
+    def source(self) -> AutoSource:
+        def announce(reason: str, now: datetime) -> None:
+            if self.announce_fails:
+                raise NotificationError("Teams said no")
+            self.told.append(reason)
+
+        return AutoSource(
+            beta=self.beta, v1=self.v1, state=self.state, announce=announce, clock=lambda: NOW
+        )
+
+
+def test_reads_beta_while_it_answers() -> None:
+    h = Harness()
+
+    fetched = h.source().fetch()
+
+    assert isinstance(fetched, FetchedReport) and fetched.api == "beta"
+    assert h.v1.calls == [] and h.told == [] and h.state.saved == []
+
+
+def test_a_gone_beta_reads_v1_announces_then_records_and_stays_on_v1() -> None:
+    h = Harness()
+    h.beta.error = GONE
+    source = h.source()
+
+    first, second = source.fetch(), source.fetch()
+
+    assert isinstance(first, FetchedReport) and first.api == "v1"
+    assert isinstance(second, FetchedReport) and second.api == "v1"
+    assert len(h.beta.calls) == 1
+    assert len(h.told) == 1 and h.state.saved == h.told
+
+
+def test_an_announcement_that_fails_records_nothing() -> None:
+    h = Harness(announce_fails=True)
+    h.beta.error = GONE
+
+    fetched = h.source().fetch()
+
+    assert isinstance(fetched, FetchedReport) and fetched.api == "v1"
+    assert h.state.saved == []
+
+
+def test_a_switch_recorded_before_is_not_announced_again() -> None:
+    h = Harness(state=FakeState(reason="gone last week"))
+    h.beta.error = GONE
+
+    h.source().fetch()
+
+    assert h.told == [] and h.state.saved == []
+    assert len(h.v1.calls) == 1
+
+
+def test_errors_that_are_not_gone_are_raised_and_v1_is_not_read() -> None:
+    h = Harness()
+    h.beta.error = GraphError("denied", status=403, code="Authorization_RequestDenied")
+
+    with pytest.raises(GraphError, match="denied"):
+        h.source().fetch()
+
+    assert h.v1.calls == [] and h.state.saved == []
+
+
+def test_a_checkpoint_resumes_the_v1_pass() -> None:
+    h = Harness()
+    checkpoint = Checkpoint(next_link="https://graph.example/next", tally={})
+
+    h.source().fetch(checkpoint)
+
+    assert h.v1.calls == [checkpoint] and h.beta.calls == []
