@@ -12,12 +12,15 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
+import httpx
 import pytest
 from azure.identity import ManagedIdentityCredential
-from shared.sources.graph import acquire_token
 
 from shared.errors import CredentialError
+from shared.retry import RetryPolicy
+from shared.sources.graph_client import GraphClient
 from shared.tenants import TenantCredentials, admin_consent_url, authority_host
 from standins.entra import ASSERTION_AUDIENCE, JWT_BEARER, EntraStandIn, claims_of
 from standins.loopback import Reply
@@ -208,11 +211,22 @@ def test_the_consent_link_honours_the_authority_host() -> None:
 
 
 def test_the_graph_sources_take_a_tenant_credential_and_keep_its_advice(tenants: Tenants) -> None:
-    """Today's Graph sources get their token through `acquire_token`: a tenant's credential
+    """The Graph sources get their token through `GraphClient.token`: a tenant's credential
     plugs in as it is, and its refusal reaches the caller unchanged, consent link and all."""
+
+    def graph_for(tenant: str) -> GraphClient:
+        return GraphClient(
+            endpoint="https://graph.microsoft.com",
+            credential=tenants.credentials.for_tenant(tenant),
+            http=httpx.Client(),
+            policy=RetryPolicy(),
+            sleep=lambda seconds: None,
+            clock=lambda: datetime.now(timezone.utc),
+        )
+
     tenants.entra.revoke_consent(FABRIKAM)
-    contoso = acquire_token(tenants.credentials.for_tenant(CONTOSO), "https://graph.microsoft.com")
+    contoso = graph_for(CONTOSO).token()
     with pytest.raises(CredentialError, match=f"^tenant {FABRIKAM}: .*/adminconsent"):
-        acquire_token(tenants.credentials.for_tenant(FABRIKAM), "https://graph.microsoft.com")
+        graph_for(FABRIKAM).token()
 
     assert claims_of(contoso)["tid"] == CONTOSO
