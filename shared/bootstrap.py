@@ -30,7 +30,11 @@ from shared.settings import Settings
 from shared.sources.graph import GraphReportClient
 from shared.sources.graph_details import RegistrationDetailsClient
 from shared.sources.registration_details import Scope
-from shared.stores.storage import AlertStore, SnapshotStore, Tables
+from shared.stores.alerts import AlertStore
+from shared.stores.monitor import MonitorStore
+from shared.stores.snapshots import SnapshotStore
+from shared.stores.tables import Tables
+from shared.usecases.announcing import announce_source_switch
 
 # How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
 ADMIN_NAMES = 5
@@ -138,6 +142,18 @@ class App:
     @cached_property
     def alerts(self) -> AlertStore:
         return AlertStore(self.tables, self.settings.alert_table)
+
+    @cached_property
+    def monitor(self) -> MonitorStore:
+        """The monitor's own state (fetch health, the source switch, digests), in ALERT_TABLE."""
+        return MonitorStore(self.tables, self.settings.alert_table)
+
+    @cached_property
+    def announce_source_switch(self) -> Callable[[str, datetime], None]:
+        """`announce(reason, now)` for REPORT_SOURCE=auto's move to v1.0: claim, post, record."""
+        return announce_source_switch(
+            self.monitor, self.notifier, clock=self.clock, sleep=self.sleep
+        )
 
     @cached_property
     def notifier(self) -> Notifier:
