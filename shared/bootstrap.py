@@ -23,7 +23,6 @@ from azure.data.tables import TableServiceClient
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
 from shared import redaction
-from shared.messages.health import source_switch_message
 from shared.messages.model import AppLocation
 from shared.notify.teams import LogNotifier, Notifier, TeamsWebhook
 from shared.retry import RetryPolicy
@@ -33,7 +32,11 @@ from shared.sources.auto import AutoSource
 from shared.sources.beta import BetaSource
 from shared.sources.graph_client import GraphClient
 from shared.sources.v1 import Scope, V1Source, metrics_to_count
-from shared.stores.storage import AlertStore, SnapshotStore, Tables
+from shared.stores.alerts import AlertStore
+from shared.stores.monitor import MonitorStore
+from shared.stores.snapshots import SnapshotStore
+from shared.stores.tables import Tables
+from shared.usecases.announcing import announce_source_switch
 
 # How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
 ADMIN_NAMES = 5
@@ -114,15 +117,11 @@ class App:
         )
         if settings.report_source == "v1":
             return v1
-
-        def announce(reason: str, now: datetime) -> None:
-            self.notifier.post_message(source_switch_message(reason, now))
-
         return AutoSource(
             beta=BetaSource(self.graph),
             v1=v1,
-            state=self.alerts,
-            announce=announce,
+            state=self.monitor,
+            announce=self.announce_source_switch,
             clock=self.clock,
         )
 
@@ -149,6 +148,18 @@ class App:
     @cached_property
     def alerts(self) -> AlertStore:
         return AlertStore(self.tables, self.settings.alert_table)
+
+    @cached_property
+    def monitor(self) -> MonitorStore:
+        """The monitor's own state (fetch health, the source switch, digests), in ALERT_TABLE."""
+        return MonitorStore(self.tables, self.settings.alert_table)
+
+    @cached_property
+    def announce_source_switch(self) -> Callable[[str, datetime], bool]:
+        """`announce(reason, now)` for REPORT_SOURCE=auto's move to v1.0: claim, post, record."""
+        return announce_source_switch(
+            self.monitor, self.notifier, clock=self.clock, sleep=self.sleep
+        )
 
     @cached_property
     def notifier(self) -> Notifier:

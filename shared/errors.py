@@ -7,8 +7,9 @@
     ├── ReportFormatError          Graph's answer is not a report we can trust (names the field)
     ├── StorageError               Table Storage failed or could not be reached
     │   ├── SnapshotNotFoundError  the queue named a snapshot that is not stored
-    │   └── StateConflictError     another check wrote the alert states first (re-read, re-decide)
-    ├── CheckInProgressError       another check is posting its card for the tenant (wait)
+    │   └── StateConflictError     another run wrote the record first (re-read, re-decide)
+    ├── ClaimHeldError             another run holds the claim to post this notice (wait)
+    │   └── CheckInProgressError   another check is posting its card for the tenant
     └── NotificationError          the Teams webhook refused the card, or could not be reached
 
 Messages are written for the admin reading the function's log: they say what failed and what
@@ -84,10 +85,15 @@ class SnapshotNotFoundError(StorageError):
 
 
 class StateConflictError(StorageError):
-    """A conditional write found the alert states changed since they were read."""
+    """A conditional write found the record (alert states, fetch health, ...) changed since
+    it was read."""
 
 
-class CheckInProgressError(MonitorError):
+class ClaimHeldError(MonitorError):
+    """Another run claimed the record to post its notice (shared/usecases/announcing.py)."""
+
+
+class CheckInProgressError(ClaimHeldError):
     """Another check is posting its card for the same tenant; this one waits its turn."""
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from shared.core.report import Report
-from shared.errors import GraphError, NotificationError
+from shared.errors import GraphError
 from shared.sources import Checkpoint, FetchedReport
 from shared.sources.auto import AutoSource
 
@@ -40,10 +40,6 @@ class FakeState:
     def get_source_switch(self) -> str | None:
         return self.reason
 
-    def save_source_switch(self, reason: str, when: datetime) -> None:
-        self.saved.append(reason)
-        self.reason = reason
-
 
 @dataclass
 class Harness:
@@ -54,10 +50,14 @@ class Harness:
     announce_fails: bool = False
 
     def source(self) -> AutoSource:
-        def announce(reason: str, now: datetime) -> None:
+        def announce(reason: str, now: datetime) -> bool:
+            # As shared.usecases.announcing's: told and recorded together, or neither.
             if self.announce_fails:
-                raise NotificationError("Teams said no")
+                return False
             self.told.append(reason)
+            self.state.saved.append(reason)
+            self.state.reason = reason
+            return True
 
         return AutoSource(
             beta=self.beta, v1=self.v1, state=self.state, announce=announce, clock=lambda: NOW
@@ -86,14 +86,16 @@ def test_a_gone_beta_reads_v1_announces_then_records_and_stays_on_v1() -> None:
     assert len(h.told) == 1 and h.state.saved == h.told
 
 
-def test_an_announcement_that_fails_records_nothing() -> None:
+def test_an_announcement_that_fails_is_tried_again_on_the_next_run() -> None:
     h = Harness(announce_fails=True)
     h.beta.error = GONE
+    source = h.source()
 
-    fetched = h.source().fetch()
+    first, second = source.fetch(), source.fetch()
 
-    assert isinstance(fetched, FetchedReport) and fetched.api == "v1"
-    assert h.state.saved == []
+    assert isinstance(first, FetchedReport) and first.api == "v1"
+    assert isinstance(second, FetchedReport) and second.api == "v1"
+    assert h.state.saved == [] and len(h.beta.calls) == 2
 
 
 def test_a_switch_recorded_before_is_not_announced_again() -> None:

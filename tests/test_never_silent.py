@@ -22,6 +22,7 @@ from shared.errors import (
     StateConflictError,
 )
 from shared.settings import Settings
+from shared.stores.records import Record
 from shared.usecases.checking import check_snapshot
 from shared.usecases.fetching import fetch_and_store
 from standins.graph import graph_error
@@ -470,15 +471,13 @@ def test_two_fetches_at_once_never_undo_each_other_s_fetch_health_news(
 
 
 def test_a_fetch_health_write_based_on_a_stale_read_is_refused(cycle: CycleHarness) -> None:
-    alerts = cycle.configure().alerts
-    alerts.save_fetch_health(AlertState("fetch", firing=True), version=None)
-    stale = alerts.get_monitor()
-    alerts.save_fetch_health(AlertState("fetch"), version=stale.fetch_health_version)
+    health = cycle.configure().monitor.fetch_health()
+    health.write(health.read(), AlertState("fetch", firing=True), claim=None)
+    stale = health.read()
+    health.write(stale, AlertState("fetch"), claim=None)
 
     with pytest.raises(StateConflictError):
-        alerts.save_fetch_health(
-            AlertState("fetch", firing=True), version=stale.fetch_health_version
-        )
+        health.write(stale, AlertState("fetch", firing=True), claim=None)
     with pytest.raises(StateConflictError):  # insert-only when none was read
-        alerts.save_fetch_health(AlertState("fetch", firing=True), version=None)
-    assert alerts.get_monitor().fetch_health == AlertState("fetch")
+        health.write(Record(None), AlertState("fetch", firing=True), claim=None)
+    assert health.read().state == AlertState("fetch")

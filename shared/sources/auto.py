@@ -9,9 +9,9 @@ says so through `announce` (a Teams message in production):
 - the switch is announced once: on a gone answer it reads the state, and only if no switch is
   recorded yet does it log why, announce it and record it. A failure of the v1.0 read is
   raised like any failing fetch, and nothing is recorded.
-- the switch is recorded only after the announcement went out: should `announce` fail
-  (NotificationError), that is logged, the report still returned, and the next run finds beta
-  gone again and says it again.
+- the switch is recorded only with the announcement (`announce` claims, posts and records it,
+  shared/usecases/announcing.py): should the post fail, `announce` logs why and answers False,
+  the report is still returned, and the next run finds beta gone again and says it again.
 - a checkpoint always resumes the v1.0 pass it came from.
 The state is read only when beta is gone, never on a run that beta answers: a run costs no
 Table request more than with REPORT_SOURCE=beta, and a new worker asks beta once (one request
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from shared.errors import GraphError, NotificationError
+from shared.errors import GraphError
 from shared.sources.graph_client import is_gone
 from shared.sources.port import Checkpoint, FetchedReport, ReportSource
 
@@ -39,11 +39,9 @@ class SwitchState(Protocol):
         """Why `auto` reads the v1.0 source now; None: it still reads beta."""
         ...
 
-    def save_source_switch(self, reason: str, when: datetime) -> None: ...
 
-
-# Tell the admins that `auto` now reads v1.0 (raise NotificationError if that failed).
-Announce = Callable[[str, datetime], None]
+# Tell the admins that `auto` now reads v1.0 and record it; False if that could not be done.
+Announce = Callable[[str, datetime], bool]
 
 
 class AutoSource:
@@ -93,13 +91,6 @@ class AutoSource:
             self._v1.permission,
         )
         result = self._v1.fetch(deadline=deadline)  # a failure is announced as a failing fetch
-        now = self._clock()
-        try:
-            self._announce(reason, now)
-        except NotificationError as exc:
-            # Not recorded: the next run tries beta again, finds it gone, and says it again.
-            log.error("could not announce the move to the v1.0 source in Teams: %s", exc)
-            return result
-        self._state.save_source_switch(reason, now)
-        self._switched = True
+        # Not recorded (False): the next run tries beta again, finds it gone, and says it again.
+        self._switched = self._announce(reason, self._clock())
         return result

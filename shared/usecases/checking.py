@@ -7,10 +7,12 @@ record the newest snapshot whose check completed, and a snapshot that is not new
 skipped, so a redelivered message posts nothing new and an older snapshot checked after a newer
 one never moves the states backwards.
 
-States are written conditionally (ETags). When another check wrote first (Flex Consumption runs
-checks in parallel), this one re-reads the states and decides again. A post that fails stores
-the states as not told and raises, so the host retries the message (and the next snapshot
-would post it anyway).
+States are written conditionally (ETags), and a check with something to say claims the tenant
+before posting (shared/usecases/announcing.py): when another check wrote first (Flex
+Consumption runs checks in parallel), this one re-reads the states and decides again; one that
+finds the tenant claimed waits. A post that fails releases the claim at once, keeps the states
+as not told and raises, so the queue retries the message (and the next snapshot would post it
+anyway).
 """
 
 from __future__ import annotations
@@ -25,18 +27,13 @@ from shared.core.alerting import Decision, decide_metrics
 from shared.core.coverage import Reading, missing_statuses, readings
 from shared.core.snapshot import Snapshot, SnapshotKey, admin_names_of
 from shared.core.trends import HISTORY_DAYS, Trend, trends
-from shared.errors import CheckInProgressError, NotificationError, StateConflictError
+from shared.errors import CheckInProgressError
 from shared.messages.coverage import coverage_message
+from shared.stores.alerts import TenantAlerts
+from shared.stores.records import Claim
+from shared.usecases.announcing import Plan, announce
 
 log = logging.getLogger(__name__)
-
-# Re-reading and re-deciding after a conflict; more than a handful means something is wrong.
-MAX_DECISIONS = 5
-# A check posting its card holds the tenant for at most this long (a post takes seconds; a
-# check that died meanwhile must not block the others for good). The others wait a little,
-# then the queue's redelivery (every 2 minutes, host.json) tries again.
-ANNOUNCING_LEASE = timedelta(minutes=5)
-ANNOUNCING_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +41,11 @@ class CheckOutcome:
     readings: list[Reading]
     decision: Decision | None  # None when the snapshot had been checked already
     posted: bool
+
+
+@dataclass(frozen=True)
+class _CheckPlan(Plan[TenantAlerts]):
+    decision: Decision | None = None
 
 
 def check_snapshot(app: App, message: str) -> CheckOutcome:
@@ -66,42 +68,46 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     )
     _log_readings(snapshot.report.total_users, current)
     trend = trends([snapshot, *history])
-    for attempt in range(1, MAX_DECISIONS + 1):
-        try:
-            return _decide_and_apply(app, snapshot, current, admin_names_of(message), trend)
-        except (StateConflictError, CheckInProgressError) as exc:
-            if attempt == MAX_DECISIONS:
-                raise
-            log.info("%s; deciding again (attempt %d)", exc, attempt + 1)
-            if isinstance(exc, CheckInProgressError):
-                app.sleep(ANNOUNCING_WAIT * attempt)  # it posts within seconds, then writes
-    raise AssertionError("unreachable")  # the loop returns or raises
+
+    def decide(alerts: TenantAlerts) -> _CheckPlan | None:
+        return _decide(app, snapshot, current, alerts, admin_names_of(message), trend)
+
+    outcome = announce(
+        app.alerts.ledger(key.tenant_id),
+        decide,
+        post=app.notifier.post_message,
+        owner=key.row_key,
+        clock=app.clock,
+        sleep=app.sleep,
+        busy=_posting,
+    )
+    if outcome.plan is None:
+        return CheckOutcome(readings=[], decision=None, posted=False)
+    return CheckOutcome(readings=current, decision=outcome.plan.decision, posted=outcome.posted)
 
 
-def _decide_and_apply(
+def _posting(claim: Claim) -> CheckInProgressError:
+    return CheckInProgressError(f"the check of snapshot {claim.owner} is posting its card")
+
+
+def _decide(
     app: App,
     snapshot: Snapshot,
     current: list[Reading],
+    prior: TenantAlerts,
     admin_names: tuple[str, ...],
     trend: Mapping[str, Trend],
-) -> CheckOutcome:
+) -> _CheckPlan | None:
     key = snapshot.key
-    prior = app.alerts.get_states(key.tenant_id)
     if prior.checked is not None and prior.checked.is_newer_or_same(key):
         log.info("snapshot %s was already checked (or a newer one was); nothing to do", key.row_key)
-        return CheckOutcome(readings=[], decision=None, posted=False)
-    wall_clock = app.clock()
-    other = prior.announcing
-    if other is not None and other != key and prior.announcing_since is not None:
-        if wall_clock - prior.announcing_since < ANNOUNCING_LEASE:
-            raise CheckInProgressError(f"the check of snapshot {other.row_key} is posting its card")
-
+        return None
     missing = missing_statuses(snapshot.report, app.settings.thresholds, app.settings.maximums)
     for status in missing:
         log.error("THRESHOLDS names %r, which this report does not carry: not checked", status)
     now = snapshot.fetched_at  # the alert clock is the snapshot's: a replay decides the same
     decision = decide_metrics(
-        prior.states,
+        dict(prior.states),
         current,
         now=now,
         repeat=app.settings.alert_repeat,
@@ -109,29 +115,16 @@ def _decide_and_apply(
         detail=key.row_key,
         missing=missing,
     )
+    kept = {name: state for name, state in prior.states.items() if name not in decision.cleared}
     if not decision.events:
-        app.alerts.save_states(
-            key.tenant_id, prior, decision.states, cleared=decision.cleared, checked=key
-        )
-        return CheckOutcome(readings=current, decision=decision, posted=False)
-    # Claim first, then post, then record what was told: a check that runs meanwhile finds the
-    # claim and waits, instead of deciding from states that are about to change (it could
-    # otherwise stay quiet after a stale "resolved" card went out). The claim is the states as
-    # not yet told, so a post that fails leaves them to be told by the retry.
-    claimed = app.alerts.save_states(
-        key.tenant_id, prior, decision.states, checked=None, announcing=(key, wall_clock)
-    )
-    try:
-        message = coverage_message(snapshot, current, decision.events, admin_names, trend)
-        app.notifier.post_message(message)
-    except NotificationError:
-        # Not told: the retry (or the next snapshot) posts it. Closed states are kept for that.
-        app.alerts.save_states(key.tenant_id, claimed, decision.states, checked=None)
-        raise
-    app.alerts.save_states(
-        key.tenant_id, claimed, decision.delivered(now), cleared=decision.cleared, checked=key
-    )
-    return CheckOutcome(readings=current, decision=decision, posted=True)
+        done = TenantAlerts({**kept, **decision.states}, key)
+        return _CheckPlan(done, done, decision=decision)
+    # Held while posting: the states as not yet told, closed ones kept (a post that fails
+    # leaves them to be told by the retry), the snapshot not yet marked checked.
+    holding = TenantAlerts({**prior.states, **decision.states}, prior.checked)
+    told = TenantAlerts({**kept, **decision.delivered(now)}, key)
+    message = coverage_message(snapshot, current, decision.events, admin_names, trend)
+    return _CheckPlan(holding, told, message, decision=decision)
 
 
 def _log_readings(total: int, current: list[Reading]) -> None:

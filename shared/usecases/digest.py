@@ -10,16 +10,18 @@ another table to keep and prune. What it cannot say is a metric that fired *and*
 twice in one week: the digest names its last resolution only; every notice was posted at the
 time anyway.
 
-Once per occurrence: before posting, a row keyed by the occurrence is inserted (insert-only)
-in ALERT_TABLE; whoever inserts it posts, a host retry after a successful post or a second
-instance finds it and posts nothing. A post that fails deletes the row again and raises, so
-the host's retry posts the digest. (A process that dies between the two loses that week's
-digest: at most once, never twice.)
+Once per occurrence, under a claim (shared/usecases/announcing.py): before posting, a row keyed
+by the occurrence is inserted (insert-only) in ALERT_TABLE; whoever inserts it posts and then
+marks it posted, a host retry after a successful post or a second instance finds it and posts
+nothing. A post that fails deletes the row again and raises, so the host's retry posts the
+digest. The claim never lapses: a process that dies between the two loses that week's digest
+(at most once, never twice).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -27,8 +29,9 @@ from typing import Any
 from shared.bootstrap import App
 from shared.core.coverage import readings
 from shared.core.trends import HISTORY_DAYS, trends
-from shared.errors import MonitorError
+from shared.errors import ClaimHeldError, StateConflictError
 from shared.messages.digest import digest_message
+from shared.usecases.announcing import Plan, announce
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
     newest = history[0] if history else None
     # The app watches the tenant its identity belongs to: the newest snapshot's.
     mine = [s for s in history if newest is not None and s.key.tenant_id == newest.key.tenant_id]
-    states = app.alerts.get_states(newest.key.tenant_id).states if newest is not None else {}
+    states = app.alerts.get_states(newest.key.tenant_id).state.states if newest else {}
     settings = app.settings
     previous = mine[1].report if len(mine) > 1 else None
     current = (
@@ -79,26 +82,28 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
         readings=current,
         trends=trends(mine),
         states=states,
-        fetch_health=app.alerts.get_fetch_health(),
+        fetch_health=app.monitor.get_monitor().fetch_health.state,
     )
 
-    if not app.alerts.claim_digest(name, now):
+    def decide(posted: bool) -> Plan[bool] | None:
+        return None if posted else Plan(False, True, message)
+
+    try:
+        outcome = announce(
+            app.monitor.digest(name),
+            decide,
+            post=app.notifier.post_message,
+            owner=uuid.uuid4().hex[:12],
+            clock=app.clock,
+            sleep=app.sleep,
+            lease=None,  # at most once: a claim whose owner died is never taken over
+            attempts=2,  # an insert that lost the race reads the winner's claim once
+        )
+    except (StateConflictError, ClaimHeldError) as exc:
+        log.info("the weekly digest of %s is being posted by another instance: %s", name, exc)
+        return False
+    if not outcome.posted:
         log.info("the weekly digest of %s was posted already (a retry or another instance)", name)
         return False
-    try:
-        app.notifier.post_message(message)
-    except BaseException:
-        # Whatever stopped the post, give the claim back so that the host's retry posts it;
-        # otherwise the retry would find it "posted already" and the week's digest is lost.
-        try:
-            app.alerts.release_digest(name)
-        except MonitorError as release_error:
-            log.error(
-                "the weekly digest of %s was not posted and its claim could not be released "
-                "(this occurrence's digest is lost; the next one is not): %s",
-                name,
-                release_error,
-            )
-        raise
     log.info("posted the weekly digest of %s: %s", name, message.title)
     return True

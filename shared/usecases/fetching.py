@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.bootstrap import App
-from shared.core.alerting import FETCH_HEALTH, decide_fetch_health
+from shared.core.alerting import FETCH_HEALTH, AlertState, decide_fetch_health
 from shared.core.snapshot import Snapshot, snapshot_key
 from shared.errors import (
+    ClaimHeldError,
     CredentialError,
     GraphError,
     NotificationError,
@@ -36,7 +37,8 @@ from shared.errors import (
 )
 from shared.messages.health import fetch_health_message
 from shared.sources import Checkpoint
-from shared.stores.storage import MonitorState
+from shared.stores.records import Record
+from shared.usecases.announcing import Plan, announce
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ class FetchOutcome:
 
 @dataclass(frozen=True)
 class _Pass:
-    """A pass in progress, as the continuation message carries it."""
+    """A v1.0 pass in progress, as the continuation message carries it."""
 
     fetch_id: str
     started: datetime
@@ -118,13 +120,13 @@ def fetch_and_store(app: App, attempt: Attempt | None = None) -> FetchOutcome:
 
 
 def continue_fetch(app: App, message: str, attempt: Attempt | None = None) -> FetchOutcome:
-    """Go on with the pass a continuation message describes."""
+    """Go on with the v1.0 pass a continuation message describes."""
     return _run(app, attempt or Attempt(), _Pass.from_message(message))
 
 
 def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
     now = app.clock()
-    monitor = app.alerts.get_monitor()
+    monitor = app.monitor.get_monitor()
     started, fetch_id = (resumed.started, resumed.fetch_id) if resumed else (now, None)
     fetch_id = fetch_id or uuid.uuid4().hex[:12]
     checkpoint = resumed.checkpoint if resumed is not None else None
@@ -142,7 +144,7 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
         log.error("FetchReport failed: %s", exc)
         # Read again: the fetch may have taken minutes, and another may have said "works
         # again" meanwhile; deciding on the old state could keep quiet where it must speak.
-        _announce_fetch_health(app, app.alerts.get_monitor(), error=f"{type(exc).__name__}: {exc}")
+        _announce_fetch_health(app, None, error=f"{type(exc).__name__}: {exc}")
         raise
     if isinstance(result, Checkpoint):
         log.info("the pass goes on in a follow-up invocation (ContinueFetch)")
@@ -163,38 +165,50 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
         report.total_users,
         ", ".join(f"{status}={count}" for status, count in report.counts.items()) or "no statuses",
     )
-    _announce_fetch_health(app, monitor, error=None)
+    _announce_fetch_health(app, monitor.fetch_health, error=None)
     return FetchOutcome(check=snapshot.key.to_message(admin_names=result.admins_without_mfa))
 
 
-def _announce_fetch_health(app: App, monitor: MonitorState, *, error: str | None) -> None:
-    """Decide and announce the fetch health; write it only if it changed, and only if it is
-    still as read (a v1.0 pass may read it minutes before): another fetch that wrote first
-    makes this one read it again and decide again, so neither undoes the other's news."""
-    for _ in range(MAX_HEALTH_DECISIONS):
-        prior = monitor.fetch_health
+def _announce_fetch_health(
+    app: App, known: Record[AlertState | None] | None, *, error: str | None
+) -> None:
+    """Decide the fetch health and announce it under a claim (shared/usecases/announcing.py):
+    decided on the state as stored when the claim is taken (`known`, a read from the start of
+    a fetch that may have taken minutes, is only a first guess: a claim based on it that finds
+    the state changed reads it again and decides again), so two fetches at once neither post
+    the same news twice nor undo each other's."""
+
+    def decide(prior: AlertState | None) -> Plan[AlertState | None] | None:
         now = app.clock()
         decision = decide_fetch_health(
             prior, error=error, now=now, repeat=app.settings.alert_repeat
         )
-        stored = decision.states
-        try:
-            for event in decision.events:
-                app.notifier.post_message(fetch_health_message(event, now))
-            stored = decision.delivered(now)
-        except NotificationError as exc:
-            # Not raised: a failed fetch raises its own error right after this, and a working
-            # fetch must still hand its snapshot over. The state stays "not told", so the next
-            # run posts this notice again.
-            log.error("could not announce the fetch health in Teams (will retry next run): %s", exc)
-        if prior is None and not stored[FETCH_HEALTH].firing and not decision.events:
-            return  # fetching has always worked: nothing worth a write
-        if stored[FETCH_HEALTH] == prior:
-            return
-        try:
-            app.alerts.save_fetch_health(stored[FETCH_HEALTH], version=monitor.fetch_health_version)
-            return
-        except StateConflictError as exc:
-            log.info("%s; reading it again", exc)
-            monitor = app.alerts.get_monitor()
-    log.error("the fetch health kept changing under this run; it was not stored this time")
+        state = decision.states[FETCH_HEALTH]
+        if not decision.events:
+            if state == prior or (prior is None and not state.firing):
+                return None  # unchanged, or fetching has always worked: nothing worth a write
+            return Plan(state, state)
+        (event,) = decision.events
+        told = decision.delivered(now)[FETCH_HEALTH]
+        return Plan(state, told, fetch_health_message(event, now))
+
+    try:
+        announce(
+            app.monitor.fetch_health(),
+            decide,
+            post=app.notifier.post_message,
+            owner=uuid.uuid4().hex[:12],
+            clock=app.clock,
+            sleep=app.sleep,
+            known=known,
+            attempts=MAX_HEALTH_DECISIONS,
+        )
+    except NotificationError as exc:
+        # Not raised: a failed fetch raises its own error right after this, and a working
+        # fetch must still hand its snapshot over. The state stays "not told", so the next
+        # run posts this notice again.
+        log.error("could not announce the fetch health in Teams (will retry next run): %s", exc)
+    except (StateConflictError, ClaimHeldError) as exc:
+        log.error(
+            "the fetch health kept changing under this run; it was not stored this time: %s", exc
+        )
