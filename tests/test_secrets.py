@@ -66,7 +66,8 @@ def test_full_cycles_with_every_logger_at_debug_leak_no_secret(
     cycle: CycleHarness, everything_logged: io.StringIO
 ) -> None:
     cycle.use_webhook()
-    cycle.configure(DROP_ALERT_POINTS="5")
+    # Troubleshooting's setting: the SDKs log every request too (else they log warnings only).
+    cycle.configure(DROP_ALERT_POINTS="5", LOG_HTTP_REQUESTS="true")
     errors: list[str] = []
     # Day 1: a breach is posted after Teams throttles once.
     cycle.teams.script.then(Reply(429, "", {"Retry-After": "1"}))
