@@ -9,8 +9,10 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.bootstrap import get_app
+from shared.redaction import scrub_errors
 from shared.usecases.checking import check_snapshot
 
 
+@scrub_errors
 def main(msg: func.QueueMessage) -> None:
     check_snapshot(get_app(), msg.get_body().decode("utf-8"))

@@ -13,9 +13,11 @@ import logging
 import azure.functions as func
 
 from shared.bootstrap import get_app
+from shared.redaction import scrub_errors
 from shared.usecases.fetching import Attempt, fetch_and_store
 
 
+@scrub_errors
 def main(
     timer: func.TimerRequest, check: func.Out[str], more: func.Out[str], context: func.Context
 ) -> None:

@@ -8,6 +8,7 @@ Tests and the local cycle install an `App` of their own with `use_app`.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -40,6 +41,21 @@ from shared.usecases.announcing import announce_source_switch
 
 # How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
 ADMIN_NAMES = 5
+# The SDKs' per-request loggers: azure-core's HttpLoggingPolicy (each Table and token request
+# with its URL and every header, at INFO), azure-identity (each token), httpx and httpcore (each
+# Graph and webhook request), urllib3 and msal. At the worker's level (INFO) they were 28 of a
+# cycle's 40 records, all ingested and billed by Application Insights. Every Azure SDK this app
+# uses, but not `azure` itself: `azure.functions` is the Functions worker's own logger.
+SDK_HTTP_LOGGERS = (
+    "azure.core",
+    "azure.identity",
+    "azure.data",
+    "azure.storage",
+    "httpx",
+    "httpcore",
+    "urllib3",
+    "msal",
+)
 
 
 def utc_now() -> datetime:
@@ -69,6 +85,7 @@ class App:
     )
 
     def __post_init__(self) -> None:
+        quiet_sdk_http_logging(enabled=self.settings.log_http_requests)
         redaction.install()
         redaction.register_secret(self.environ.get("IDENTITY_HEADER"))
         if self.settings.webhook:
@@ -185,6 +202,15 @@ class App:
         if storage_client_id and storage_client_id != self.settings.azure_client_id:
             return ManagedIdentityCredential(client_id=storage_client_id)
         return self.credential
+
+
+def quiet_sdk_http_logging(*, enabled: bool) -> None:
+    """Keep the SDKs' per-request HTTP logging at WARNING (their warnings and errors still
+    show), unless LOG_HTTP_REQUESTS=true turns it on: then each logs at the worker's level.
+    Done when the App is built, never at import; secrets stay scrubbed either way."""
+    level = logging.NOTSET if enabled else logging.WARNING
+    for name in SDK_HTTP_LOGGERS:
+        logging.getLogger(name).setLevel(level)
 
 
 def app_location(environ: Mapping[str, str]) -> AppLocation | None:

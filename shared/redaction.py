@@ -7,14 +7,19 @@ every handler (the Functions worker's included): registered secret values (the a
 IDENTITY_HEADER, the webhook's query string) and anything shaped like a secret (`sig=`,
 `Bearer ...`, `AccountKey=`, a JWT). `redact` also serves the notifiers, which scrub each
 message before it is rendered: a message may quote an error cut short with an ellipsis, so a
-secret's start before a `…` is scrubbed too.
+secret's start before a `…` is scrubbed too. What the Functions worker reports to the host
+for a failed invocation bypasses logging: entry points are wrapped in `scrub_errors`, so the
+exception's text and stack trace are scrubbed as well.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 REDACTED = "[redacted]"
 
@@ -28,6 +33,9 @@ _PATTERNS = (
 # A word cut short by a message (shared/messages/wording.py `shorten`): text, then "…".
 _CUT_WORD = re.compile(r"(\S{8,})…")
 _MIN_SECRET = 8  # shorter values would scrub ordinary words
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -60,6 +68,93 @@ def _scrub_cut(word: str, secrets: list[str]) -> str:
         if any(secret.startswith(word[start:]) for secret in secrets):
             return word[:start] + REDACTED
     return word
+
+
+def scrubbed(error: BaseException) -> BaseException:
+    """A copy of `error` as it may leave the app: its text, its notes and every exception
+    chained to it (cause and context) scrubbed; the same type name, traceback and chain.
+
+    What the Functions worker reports to the host for a failed invocation is the exception's
+    `type: text` and `traceback.format_exception` of it, chain included
+    (azure_functions_runtime_v1/utils/tracing.py): neither goes through logging.
+    """
+    return _scrubbed(error, {})
+
+
+def scrub_errors(function: Callable[P, R]) -> Callable[P, R]:
+    """For entry points: whatever `function` raises leaves it as `scrubbed` makes it.
+
+    functools.wraps keeps the signature and annotations the worker checks against
+    function.json (it follows `__wrapped__`)."""
+
+    @functools.wraps(function)
+    def entry_point(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - re-raised at once, scrubbed
+            failure = scrubbed(exc)
+        # Raised outside the `except`, so Python does not chain the unscrubbed original to it.
+        raise failure
+
+    return entry_point
+
+
+def _scrubbed(error: BaseException, done: dict[int, BaseException]) -> BaseException:
+    if id(error) in done:  # a chain that loops back on itself
+        return done[id(error)]
+    copy = _same_type(error)
+    done[id(error)] = copy
+    notes = getattr(error, "__notes__", None)
+    if notes:
+        copy.__notes__ = [redact(str(note)) for note in notes]
+    copy.__cause__ = _scrubbed(error.__cause__, done) if error.__cause__ is not None else None
+    if error.__context__ is not None:
+        copy.__context__ = _scrubbed(error.__context__, done)
+    copy.__suppress_context__ = error.__suppress_context__
+    return copy.with_traceback(error.__traceback__)
+
+
+def _same_type(error: BaseException) -> BaseException:
+    """`error` with its arguments and string attributes scrubbed, built without calling its
+    `__init__` (whose signature is the class's own); or, where its text would still carry a
+    secret (a custom `__str__`, arguments that are not strings), an exception of the same
+    name whose text is the scrubbed text."""
+    text = redact(_text(error))
+    cls = type(error)
+    try:
+        copy = cls.__new__(cls)
+        copy.args = _scrub_value(error.args)
+        copy.__dict__.update({k: _scrub_value(v) for k, v in vars(error).items()})
+        if _text(copy) == text:
+            return copy
+    except Exception:  # noqa: BLE001, S110 - any class that cannot be copied gets a stand-in
+        pass
+    return _stand_in(cls.__module__, cls.__qualname__)(text)
+
+
+def _scrub_value(value: Any) -> Any:
+    """Strings scrubbed, in lists and tuples too (an error's `args`, ConfigurationError's
+    `problems`); anything else as it is."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub_value(item) for item in value)
+    return value
+
+
+@functools.cache
+def _stand_in(module: str, qualname: str) -> type[Exception]:
+    """An exception class that prints as `module.qualname` does in a traceback."""
+    return type(
+        qualname.rpartition(".")[2], (Exception,), {"__module__": module, "__qualname__": qualname}
+    )
+
+
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # noqa: BLE001 - a __str__ that raises says nothing, secrets included
+        return f"<a {type(error).__name__} that cannot be printed>"
 
 
 def install() -> None:

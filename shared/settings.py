@@ -58,6 +58,7 @@ SETTING_NAMES = (
     "ALERT_NAME_ADMINS",
     "DIGEST_SCHEDULE",
     "CARD_VERSION",
+    "LOG_HTTP_REQUESTS",
 )
 # Which report to read: the beta aggregate, v1.0 userRegistrationDetails, or beta until it is
 # gone and then v1.0 (shared.usecases.fetching).
@@ -141,6 +142,8 @@ class Settings:
     # When WeeklyDigest runs (read by the host); None when set empty: no digest.
     digest_schedule: str | None = DEFAULT_DIGEST_SCHEDULE
     card_version: str = CARD_VERSIONS[0]
+    # The SDKs' per-request HTTP logging at the worker's level, for troubleshooting only.
+    log_http_requests: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -184,6 +187,7 @@ class Settings:
         digest_default = DEFAULT_DIGEST_SCHEDULE if "DIGEST_SCHEDULE" not in env else None
         digest_schedule = checked("DIGEST_SCHEDULE", check_ncrontab, digest_default)
         card_version = checked("CARD_VERSION", _card_version, CARD_VERSIONS[0])
+        log_http_requests = checked("LOG_HTTP_REQUESTS", _flag, False)
         in_azure = any(text(name) is not None for name in AZURE_INSTANCE_SETTINGS)
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -224,6 +228,7 @@ class Settings:
             alert_name_admins=name_admins,
             digest_schedule=digest_schedule,
             card_version=card_version,
+            log_http_requests=log_http_requests,
         )
 
 

@@ -28,11 +28,13 @@ BICEP_TEXT = (ROOT / "infra" / "main.bicep").read_text()
 # - AzureWebJobsStorage__tableServiceUri: the alternative to the account name for national
 #   clouds; the account name gives the public cloud's endpoint.
 # - SNAPSHOT_TABLE, ALERT_TABLE: their defaults serve; the app creates the tables.
+# - LOG_HTTP_REQUESTS: a troubleshooting switch, set by hand in the portal when needed.
 NOT_SET_IN_AZURE = {
     "AzureWebJobsStorage",
     "AzureWebJobsStorage__tableServiceUri",
     "SNAPSHOT_TABLE",
     "ALERT_TABLE",
+    "LOG_HTTP_REQUESTS",
 }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from shared import redaction
+from shared.errors import ConfigurationError, GraphError
 
 
 class Collect(logging.Handler):
@@ -214,3 +217,86 @@ def test_a_secret_a_message_cut_short_is_scrubbed_up_to_the_ellipsis() -> None:
     # Words that merely end where a message was cut stay readable.
     assert redaction.redact("Graph said more about it…") == "Graph said more about it…"
     assert redaction.redact("…and 394 more notices") == "…and 394 more notices"
+
+
+SECRET = "idh-0c2a9e5b7d4e8fa1c29d8e7f6a5b4c3f"
+
+
+def raised(make: Callable[[], BaseException]) -> BaseException:
+    try:
+        raise make()
+    except BaseException as exc:
+        return exc
+
+
+def test_a_scrubbed_error_keeps_its_type_attributes_and_traceback_without_the_secret() -> None:
+    redaction.register_secret(SECRET)
+    error = raised(lambda: GraphError(f"refused {SECRET}", status=403, graph_message=SECRET))
+
+    copy = redaction.scrubbed(error)
+
+    assert type(copy) is GraphError
+    assert str(copy) == "refused [redacted] (HTTP 403, message='[redacted]')"
+    assert (copy.status, copy.graph_message) == (403, "[redacted]")
+    assert copy.__traceback__ is error.__traceback__
+
+
+def test_every_exception_chained_to_an_error_is_scrubbed_too() -> None:
+    redaction.register_secret(SECRET)
+
+    def chained() -> None:
+        try:
+            try:
+                raise KeyError(SECRET)
+            except KeyError as exc:
+                raise OSError(f"read {SECRET}") from exc
+        except OSError:
+            error = ConfigurationError([f"TEAMS_WEBHOOK_URL {SECRET}"])
+            error.add_note(f"note {SECRET}")
+            raise error from None
+
+    try:
+        chained()
+    except ConfigurationError as exc:
+        original = exc
+    copy = redaction.scrubbed(original)
+    trace = "".join(traceback.format_exception(copy))
+
+    assert SECRET not in trace
+    assert "note [redacted]" in trace
+    assert "During handling" not in trace  # `from None` stays `from None`
+    assert isinstance(copy, ConfigurationError) and copy.problems == [
+        "TEAMS_WEBHOOK_URL [redacted]"
+    ]
+    assert SECRET in "".join(traceback.format_exception(original))  # the original is untouched
+    assert "KeyError: '[redacted]'" in "".join(
+        traceback.format_exception(
+            redaction.scrubbed(original.__context__.__cause__)  # type: ignore[union-attr]
+        )
+    )
+
+
+def test_an_error_whose_text_cannot_be_scrubbed_in_place_keeps_its_name() -> None:
+    class Opaque(Exception):
+        def __init__(self, secret: str) -> None:
+            super().__init__({"header": secret})
+
+    copy = redaction.scrubbed(raised(lambda: Opaque(SECRET)))
+
+    assert type(copy).__name__ == "Opaque" and type(copy).__qualname__ == Opaque.__qualname__
+    assert str(copy) == "{'header': '[redacted]'}"
+
+
+def test_an_entry_point_raises_its_errors_scrubbed() -> None:
+    redaction.register_secret(SECRET)
+
+    @redaction.scrub_errors
+    def main(msg: str) -> None:
+        raise GraphError(f"refused {msg}")
+
+    with pytest.raises(GraphError) as failure:
+        main(SECRET)
+
+    assert str(failure.value) == "refused [redacted]"
+    assert failure.value.__context__ is None and failure.value.__cause__ is None
+    assert inspect.signature(main) == inspect.signature(main.__wrapped__)  # what the worker reads

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import logging
 import secrets
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import httpx
 import pytest
 
 from shared import redaction
 from shared.core.alerting import AlertState, Event, Notice
+from shared.errors import GraphError
 from shared.messages.health import fetch_health_message, source_switch_message
 from shared.notify.teams import LogNotifier, TeamsWebhook
 from shared.retry import RetryPolicy
@@ -23,7 +26,7 @@ from standins.graph import graph_error
 from standins.loopback import Reply
 from standins.reports import report
 from standins.teams import WEBHOOK_QUERY, WEBHOOK_SIG, TeamsStandIn
-from tests.conftest import CycleHarness
+from tests.conftest import CycleHarness, fails_with
 
 
 @pytest.fixture
@@ -63,7 +66,8 @@ def test_full_cycles_with_every_logger_at_debug_leak_no_secret(
     cycle: CycleHarness, everything_logged: io.StringIO
 ) -> None:
     cycle.use_webhook()
-    cycle.configure(DROP_ALERT_POINTS="5")
+    # Troubleshooting's setting: the SDKs log every request too (else they log warnings only).
+    cycle.configure(DROP_ALERT_POINTS="5", LOG_HTTP_REQUESTS="true")
     errors: list[str] = []
     # Day 1: a breach is posted after Teams throttles once.
     cycle.teams.script.then(Reply(429, "", {"Retry-After": "1"}))
@@ -100,6 +104,7 @@ def test_settings_never_show_the_webhook_signature(cycle: CycleHarness) -> None:
 
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+ROOT = Path(__file__).resolve().parent.parent
 JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOi.eyJ0aWQiOiIxMjM0NTY3OCJ9.c2lnbmF0dXJl"
 
 
@@ -153,3 +158,32 @@ def test_no_secret_in_a_message_reaches_the_log_without_a_webhook(
     assert logged.count("this alert is logged instead of posted") == 3
     assert secret[:12] not in logged and "c2lnbmF0dXJl" not in logged
     assert "eyJ0aWQi" not in logged
+
+
+def test_a_secret_in_an_error_never_reaches_the_host(cycle: CycleHarness) -> None:
+    """What the worker reports for a failed invocation (its `type: text` and the stack trace,
+    chain included) does not go through logging; it is scrubbed all the same."""
+    cycle.use_webhook()
+    header = cycle.identity.identity_header
+    said = f"denied for {header}, Bearer {JWT}, see {cycle.teams.webhook_url}"
+    cycle.graph.script.then(graph_error(403, "Authorization_RequestDenied", said))
+
+    with fails_with(GraphError, match="Authorization_RequestDenied") as failure:
+        cycle.run_once()
+
+    reported = failure.value.message + failure.value.stack_trace
+    for secret in (header, "c2lnbmF0dXJl", WEBHOOK_SIG, WEBHOOK_QUERY):
+        assert secret not in reported
+    assert "denied for [redacted]" in failure.value.message
+    # Still a trace that says where: the frames are kept, only texts are scrubbed.
+    assert "shared/sources/graph.py" in failure.value.stack_trace
+    assert "GraphError: Graph refused" in failure.value.stack_trace
+
+
+@pytest.mark.parametrize(
+    "folder", sorted(p.parent.name for p in ROOT.glob("*/function.json")), ids=str
+)
+def test_every_entry_point_scrubs_what_it_raises(folder: str) -> None:
+    main = importlib.import_module(folder).main
+
+    assert main.__code__ is redaction.scrub_errors(lambda: None).__code__

@@ -397,3 +397,11 @@ def test_a_container_is_not_taken_for_azure() -> None:
 
 
 AZURE_ENV = {"AzureWebJobsStorage": "UseDevelopmentStorage=true"}
+
+
+def test_log_http_requests_is_off_unless_set_and_a_bad_value_is_named() -> None:
+    assert Settings.from_env(AZURITE).log_http_requests is False
+    assert Settings.from_env({**AZURITE, "LOG_HTTP_REQUESTS": "true"}).log_http_requests is True
+
+    [problem] = problems({**AZURITE, "LOG_HTTP_REQUESTS": "verbose"})
+    assert problem.startswith("LOG_HTTP_REQUESTS: ")
