@@ -170,7 +170,8 @@ def test_deploy_runs_only_for_tags_v_after_the_tests_in_the_production_environme
 
     assert "startsWith(github.ref, 'refs/tags/v')" in condition
     assert "||" not in condition  # nothing widens it to branches
-    assert deploy.get("needs") in ("test", ["test"])
+    # Only what passed the tests, compiled, and ran under Core Tools is deployed.
+    assert deploy.get("needs") == ["test", "bicep", "func-start"]
     assert deploy.get("environment") == "production"
     assert deploy["runs-on"] == "ubuntu-latest"
 
