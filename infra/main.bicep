@@ -6,13 +6,16 @@
 // settings the code reads; and the outer watch, sent to the action group you name: an alert
 // when FetchReport, or CheckThresholds, has not succeeded for 26 hours, and one when a check
 // fails for good (its message reaches the poison queue). That channel still works when Teams
-// does not.
+// does not, and so does the coverage alert beside it: a metric whose latest check fired.
+// Application Insights takes Entra-authenticated telemetry only (the app's identity, with
+// Monitoring Metrics Publisher); a workbook charts coverage, alert states and the monitor's health.
 //
 // Not created here: Microsoft Graph's Reports.Read.All for the identity (an Entra app role, not
 // an Azure role): run infra/grant-reports-read-all.sh with the principalId output afterwards.
 //
 // This file was written and scanned (checkov) on a machine that cannot compile Bicep or reach
-// Azure: review it, and run `az bicep build --file infra/main.bicep` before the first deployment.
+// Azure; the workflow's `bicep` job compiles and lints it (`az bicep build`, `az bicep lint`) on
+// GitHub's runners. Run `az bicep build --file infra/main.bicep` before the first deployment.
 // No secret is ever output: the webhook goes into Key Vault and the app reads a reference to it.
 
 @description('Short lowercase name that starts every resource name (letters and digits).')
@@ -75,8 +78,11 @@ param alertNameAdmins bool = false
 @description('ALERTS_TO_LOG_ONLY: true to log alerts instead of posting them to Teams (then no webhook is used). Without it, the app refuses to run in Azure with no webhook.')
 param alertsToLogOnly bool = false
 
-@description('The resource id of the action group that the "no successful FetchReport in 26 hours" alert notifies.')
+@description('The resource id of the action group that the outer watch ("no successful FetchReport in 26 hours" and the others) and the coverage alert notify.')
 param actionGroupResourceId string
+
+@description('COVERAGE ALERT: true adds a log alert, to the action group, for each metric whose latest check (in the last 26 hours) fired; it needs no Teams. false leaves it out (the outer watch stays).')
+param coverageAlert bool = true
 
 var isFlex = hostingPlan == 'FlexConsumption'
 var useUserAssigned = !empty(userAssignedIdentityResourceId)
@@ -93,6 +99,7 @@ var roles = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
 // ---- Identity -----------------------------------------------------------------------------
@@ -196,9 +203,15 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   properties: {
     sku: { name: 'PerGB2018' }
     retentionInDays: 30
+    features: { disableLocalAuth: true } // no workspace keys: nothing writes here but Azure Monitor
   }
 }
 
+// Entra-authenticated telemetry only: the connection string names where to send, but no longer
+// lets anyone who holds it send. The app authenticates with its identity
+// (APPLICATIONINSIGHTS_AUTHENTICATION_STRING below) and needs Monitoring Metrics Publisher here,
+// which, despite its name, covers every kind of telemetry.
+// https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication
 resource insights 'Microsoft.Insights/components@2020-02-02' = {
   name: '${namePrefix}-insights-${suffix}'
   location: location
@@ -206,6 +219,17 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
   properties: {
     Application_Type: 'web'
     WorkspaceResourceId: workspace.id
+    DisableLocalAuth: true
+  }
+}
+
+resource insightsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(insights.id, identityKey, roles.monitoringMetricsPublisher)
+  scope: insights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
   }
 }
 
@@ -277,6 +301,176 @@ resource outerAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
   }
 ]
 
+// ---- Coverage in Azure Monitor ----------------------------------------------------------
+
+// Each check logs one trace per metric, `key=value` pairs separated by single spaces (README,
+// "See coverage in Azure Monitor"):
+//   coverage tenant=<id> metric=<name> count=<n> total=<n> ratio=<0..1|none>
+//     threshold=<0..1|none> maximum=<n|none> state=<ok|firing|unchecked> source=<api>
+// parse-kv turns them into typed columns; "none" reads as null.
+// https://learn.microsoft.com/kusto/query/parse-kv-operator
+var coverageTraces = 'traces | where message startswith "coverage " | parse-kv message as (tenant:string, metric:string, count:long, total:long, ratio:real, threshold:real, maximum:long, state:string, source:string) with (pair_delimiter=" ", kv_delimiter="=")'
+
+// The latest trace of each metric in the last 26 hours (a daily check plus two hours of slack,
+// as the outer watch): one alert per tenant and metric (dimensions) while its latest check
+// fired, resolved by the first check that does not. No check at all is the outer watch's
+// business (no successful CheckThresholds), not this alert's.
+var coverageAlertQuery = '${coverageTraces} | where timestamp > ago(26h) | summarize arg_max(timestamp, state, ratio, threshold, maximum, count, total) by tenant, metric | where state == "firing" | extend firing = 1'
+
+resource coverageRule 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (coverageAlert && !empty(actionGroupResourceId)) {
+  name: '${appName}-coverage-firing'
+  location: location
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'Entra registration monitor: a metric is below its threshold (or above its maximum)'
+    description: 'The latest check of a metric fired (state=firing in its coverage trace): MFA or SSPR registration coverage needs attention. The dimensions name the tenant and the metric; the workbook shows its history. Works without Teams.'
+    severity: 2
+    enabled: true
+    scopes: [insights.id]
+    evaluationFrequency: 'PT1H'
+    windowSize: 'P2D' // the query's own 26 hours decide; the window only has to contain them
+    criteria: {
+      allOf: [
+        {
+          query: coverageAlertQuery
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'firing'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            { name: 'tenant', operator: 'Include', values: ['*'] }
+            { name: 'metric', operator: 'Include', values: ['*'] }
+          ]
+          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: { actionGroups: [actionGroupResourceId] }
+  }
+}
+
+// The workbook's queries. Percentages for the chart: coverage and its threshold per metric.
+var coverageChartQuery = '${coverageTraces} | where isnotnull(ratio) | project timestamp, series = metric, percent = round(100 * ratio, 1) | union (${coverageTraces} | where isnotnull(threshold) | project timestamp, series = strcat(metric, " threshold"), percent = round(100 * threshold, 1)) | order by timestamp asc'
+var alertStatesQuery = '${coverageTraces} | summarize arg_max(timestamp, state, ratio, threshold, maximum, count, total, source) by tenant, metric | project metric, state, coverage = iff(isnull(ratio), "", strcat(round(100 * ratio, 1), "%")), threshold = iff(isnull(threshold), "", strcat(round(100 * threshold, 1), "%")), maximum, count, total, source, checked = timestamp, tenant | order by state asc, metric asc'
+var stateHistoryQuery = '${coverageTraces} | summarize metrics = dcount(metric) by bin(timestamp, 1d), state | order by timestamp asc'
+var healthQuery = 'requests | where name in ("FetchReport", "ContinueFetch", "CheckThresholds", "WeeklyDigest") | summarize runs = count(), failures = countif(success == false), last_run = max(timestamp), last_success = maxif(timestamp, success == true), last_failure = maxif(timestamp, success == false) by function = name | order by function asc'
+var failuresQuery = 'requests | where name in ("FetchReport", "ContinueFetch", "CheckThresholds", "WeeklyDigest") | summarize failures = countif(success == false) by bin(timestamp, 1d), name | order by timestamp asc'
+var poisonQuery = 'traces | where message has "snapshots-to-check-poison" | project timestamp, message | order by timestamp desc'
+
+var workbookQueries = [
+  {
+    name: 'coverage'
+    title: 'Coverage per metric, with its threshold (%)'
+    query: coverageChartQuery
+    visualization: 'timechart'
+  }
+  {
+    name: 'alert-states'
+    title: 'Alert states: the latest check of each metric'
+    query: alertStatesQuery
+    visualization: 'table'
+  }
+  {
+    name: 'state-history'
+    title: 'Metrics per state, per day'
+    query: stateHistoryQuery
+    visualization: 'barchart'
+  }
+  {
+    name: 'health'
+    title: 'The monitor\'s health: last run, last success and failures per function'
+    query: healthQuery
+    visualization: 'table'
+  }
+  {
+    name: 'failures'
+    title: 'Failed runs per day'
+    query: failuresQuery
+    visualization: 'barchart'
+  }
+  {
+    name: 'poison'
+    title: 'Checks that failed for good (poison queue)'
+    query: poisonQuery
+    visualization: 'table'
+  }
+]
+
+// Workbook JSON (Notebook/1.0): a text, a time range parameter, then one Logs query per item,
+// run against this Application Insights resource.
+var workbookHeader = [
+  {
+    type: 1
+    name: 'about'
+    content: {
+      json: '## Entra registration coverage\nFrom the coverage traces that every check writes (one per metric: `coverage tenant=… metric=… ratio=… threshold=… state=…`) and the functions\' runs. The coverage alert fires on the same traces.'
+    }
+  }
+  {
+    type: 9
+    name: 'parameters'
+    content: {
+      version: 'KqlParameterItem/1.0'
+      parameters: [
+        {
+          id: 'a4c5f0de-6e7b-4d0a-9c35-0b8f6a1d2e31'
+          version: 'KqlParameterItem/1.0'
+          name: 'TimeRange'
+          label: 'Time range'
+          type: 4
+          isRequired: true
+          value: { durationMs: 2592000000 } // 30 days, the workspace's retention
+          typeSettings: {
+            selectableValues: [
+              { durationMs: 86400000 }
+              { durationMs: 604800000 }
+              { durationMs: 1209600000 }
+              { durationMs: 2592000000 }
+            ]
+          }
+        }
+      ]
+    }
+  }
+]
+var workbookQueryItems = [
+  for item in workbookQueries: {
+    type: 3
+    name: item.name
+    content: {
+      version: 'KqlItem/1.0'
+      title: item.title
+      query: item.query
+      queryType: 0 // Logs
+      resourceType: 'microsoft.insights/components'
+      timeContextFromParameter: 'TimeRange'
+      timeContext: { durationMs: 2592000000 }
+      visualization: item.visualization
+      size: 0
+    }
+  }
+]
+var workbookContent = {
+  version: 'Notebook/1.0'
+  items: concat(workbookHeader, workbookQueryItems)
+  fallbackResourceIds: [insights.id]
+  '$schema': 'https://github.com/Microsoft/Application-Insights-Workbooks/blob/master/schema/workbook.json'
+}
+
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(insights.id, 'coverage-workbook') // a workbook's name must be a GUID
+  location: location
+  kind: 'shared'
+  properties: {
+    displayName: 'Entra registration coverage (${appName})'
+    category: 'workbook'
+    version: 'Notebook/1.0'
+    sourceId: insights.id
+    serializedData: string(workbookContent)
+  }
+}
+
 // ---- The Function App ---------------------------------------------------------------------
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -310,6 +504,10 @@ var consumptionSettings = isFlex ? [] : runtimeSettings
 var commonSettings = [
   { name: 'AzureWebJobsStorage__accountName', value: storage.name }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+  // The documented values: Authorization=AAD for the system-assigned identity, with the client
+  // id for a user-assigned one. Without it the host would send with the key, which is refused.
+  // https://learn.microsoft.com/azure/azure-functions/functions-app-settings#applicationinsights_authentication_string
+  { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: useUserAssigned ? 'Authorization=AAD;ClientId=${userAssigned.clientId}' : 'Authorization=AAD' }
   { name: 'FETCH_SCHEDULE', value: fetchSchedule }
   // An empty digestSchedule turns the digest off by disabling the function (the documented
   // switch), while DIGEST_SCHEDULE keeps a valid expression: the host may refuse to index a
@@ -405,3 +603,5 @@ output functionAppHostName string = functionApp.properties.defaultHostName
 @description('Grant Graph Reports.Read.All to this principal: infra/grant-reports-read-all.sh --principal-id <it>')
 output principalId string = principalId
 output storageAccountName string = storage.name
+@description('The coverage workbook: Azure portal → Monitor → Workbooks, or this Application Insights resource → Workbooks.')
+output workbookId string = workbook.id

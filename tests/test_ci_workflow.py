@@ -172,7 +172,8 @@ def test_deploy_runs_only_for_tags_v_after_the_tests_in_the_production_environme
 
     assert "startsWith(github.ref, 'refs/tags/v')" in condition
     assert "||" not in condition  # nothing widens it to branches
-    assert deploy.get("needs") in ("test", ["test"])
+    # Only what passed the tests, compiled, and ran under Core Tools is deployed.
+    assert deploy.get("needs") == ["test", "bicep", "func-start"]
     assert deploy.get("environment") == "production"
     assert deploy["runs-on"] == "ubuntu-latest"
 
@@ -314,7 +315,9 @@ def test_the_identity_gets_its_storage_and_vault_roles_named_by_guid() -> None:
         "4633458b-17de-408a-b874-0445c86b69e6",  # Key Vault Secrets User
     ):
         assert f"'{role}'" in BICEP, role
-    assert len(assignments) == 2  # the three storage roles (a loop) and the vault's
+    # The three storage roles (a loop), the vault's, and Monitoring Metrics Publisher on
+    # Application Insights (see tests/test_deployment.py).
+    assert len(assignments) == 3
     for block in assignments.values():
         assert re.search(r"name: guid\(\w+\.id, \w+, ", block), block
         assert "principalId: principalId" in block
@@ -362,8 +365,10 @@ def test_the_outer_watch_fires_without_a_successful_fetch_or_check_in_26_hours()
     rules = resource_blocks(BICEP, "Microsoft.Insights/scheduledQueryRules")
     alerts = outer_alerts()
 
-    assert len(rules) == 1 and "for alert in outerAlerts" in next(iter(rules.values()))
-    rule = next(iter(rules.values()))
+    # The outer watch (a loop) and the coverage alert (tests/test_deployment.py).
+    assert set(rules) == {"outerAlert", "coverageRule"}
+    rule = rules["outerAlert"]
+    assert "for alert in outerAlerts" in rule
     for key, function in (
         ("no-successful-fetch", "FetchReport"),
         ("no-successful-check", "CheckThresholds"),
