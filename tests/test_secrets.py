@@ -176,7 +176,7 @@ def test_a_secret_in_an_error_never_reaches_the_host(cycle: CycleHarness) -> Non
         assert secret not in reported
     assert "denied for [redacted]" in failure.value.message
     # Still a trace that says where: the frames are kept, only texts are scrubbed.
-    assert "shared/sources/graph.py" in failure.value.stack_trace
+    assert "shared/sources/beta/source.py" in failure.value.stack_trace
     assert "GraphError: Graph refused" in failure.value.stack_trace
 
 
