@@ -203,6 +203,13 @@ class Settings:
                 ("ALERT_TABLE", DEFAULT_ALERT_TABLE),
             )
         }
+        if tables["SNAPSHOT_TABLE"].lower() == tables["ALERT_TABLE"].lower():
+            # Table names are case-insensitive: one table for both would have the check delete
+            # the snapshot history as "cleared" alert states.
+            problems.append(
+                f"SNAPSHOT_TABLE and ALERT_TABLE name the same table ({tables['ALERT_TABLE']}): "
+                "the app needs two tables, give them distinct names"
+            )
         if problems or storage is None:
             raise ConfigurationError(problems)
         return cls(

@@ -397,3 +397,13 @@ def test_a_container_is_not_taken_for_azure() -> None:
 
 
 AZURE_ENV = {"AzureWebJobsStorage": "UseDevelopmentStorage=true"}
+
+
+@pytest.mark.parametrize("alert_table", ["Coverage", "coverage", "COVERAGE"])
+def test_one_table_for_snapshots_and_alert_states_is_refused_naming_both(alert_table: str) -> None:
+    # The check would delete the snapshot history as "cleared" alert states. Table names are
+    # case-insensitive: learn.microsoft.com/rest/api/storageservices/
+    # understanding-the-table-service-data-model#table-names
+    (problem,) = problems({**AZURITE, "SNAPSHOT_TABLE": "Coverage", "ALERT_TABLE": alert_table})
+
+    assert "SNAPSHOT_TABLE" in problem and "ALERT_TABLE" in problem
