@@ -138,7 +138,8 @@ def largest_card_bytes() -> int:
     from shared.core.report import Report
     from shared.core.snapshot import Snapshot, snapshot_key
     from shared.core.trends import trends
-    from shared.messages.cards import coverage_message, render_card
+    from shared.messages.adaptive_card import render_card
+    from shared.messages.coverage import coverage_message
 
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     counts = {f"status{i:03d}" + "x" * 90: i for i in range(400)}

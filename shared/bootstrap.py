@@ -23,7 +23,7 @@ from azure.data.tables import TableServiceClient
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
 from shared import redaction
-from shared.messages.cards import AppLocation
+from shared.messages.model import AppLocation
 from shared.notify.teams import LogNotifier, Notifier, TeamsWebhook
 from shared.retry import RetryPolicy
 from shared.settings import Settings

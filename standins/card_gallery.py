@@ -21,14 +21,11 @@ from shared.core.coverage import missing_statuses, parse_thresholds, readings
 from shared.core.report import Report
 from shared.core.snapshot import Snapshot, snapshot_key
 from shared.core.trends import trends
-from shared.messages.cards import (
-    AppLocation,
-    coverage_message,
-    digest_message,
-    fetch_health_message,
-    render_card,
-    source_switch_message,
-)
+from shared.messages.adaptive_card import render_card
+from shared.messages.coverage import coverage_message
+from shared.messages.digest import digest_message
+from shared.messages.health import fetch_health_message, source_switch_message
+from shared.messages.model import AppLocation
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_SCRIPT = ROOT / "standins" / "adaptivecards-check.js"

@@ -16,7 +16,7 @@ import pytest
 
 from shared.bootstrap import App
 from shared.errors import ClaimHeldError, GraphError, NotificationError, StateConflictError
-from shared.messages.cards import Message
+from shared.messages.model import Message
 from shared.settings import Settings
 from shared.stores.records import Claim, Record
 from shared.usecases.announcing import Plan, announce

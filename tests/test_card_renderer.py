@@ -16,7 +16,11 @@ from typing import Any
 
 import pytest
 
-from shared.messages.cards import AZURE_FUNCTION_APPS_URL, CARD_BYTES_LIMIT, ENTRA_ACTIVITY_URL
+from shared.messages.adaptive_card import (
+    AZURE_FUNCTION_APPS_URL,
+    CARD_BYTES_LIMIT,
+    ENTRA_ACTIVITY_URL,
+)
 from standins.card_gallery import LOCATION, check_cards, every_card
 
 EVERY_KIND = (

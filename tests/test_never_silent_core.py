@@ -16,7 +16,7 @@ from shared.core.alerting import CONFIG_HEALTH, AlertState, Notice, decide_metri
 from shared.core.coverage import parse_thresholds, readings
 from shared.core.report import Report
 from shared.core.snapshot import Snapshot, snapshot_key
-from shared.messages.cards import coverage_message
+from shared.messages.coverage import coverage_message
 from shared.schedule import check_ncrontab
 from shared.usecases.fetching import Attempt
 

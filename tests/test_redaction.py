@@ -200,3 +200,17 @@ def test_a_log_call_whose_arguments_do_not_fit_never_raises_and_leaks_nothing(re
         "unformattable log call '%(missing)s' with {'other': 'sig=[redacted]'}",
     ]
     assert all(record.args is None for record in out.records)
+
+
+def test_a_secret_a_message_cut_short_is_scrubbed_up_to_the_ellipsis() -> None:
+    secret = "idh-5f0c2a9e5b7d4e8fa1c29d8e7f6a5b4c"
+    redaction.register_secret(secret)
+    jwt_start = "eyJ0eXAiOiJKV1QiLCJhbGciOi.eyJ0aWQiOiIxMjM0"
+
+    assert redaction.redact(f"Last error: token={secret[:20]}…") == (
+        "Last error: token=[redacted]…"
+    )
+    assert redaction.redact(f"Last error: {jwt_start}…") == "Last error: [redacted]…"
+    # Words that merely end where a message was cut stay readable.
+    assert redaction.redact("Graph said more about it…") == "Graph said more about it…"
+    assert redaction.redact("…and 394 more notices") == "…and 394 more notices"

@@ -5,15 +5,24 @@ from __future__ import annotations
 import io
 import json
 import logging
+import secrets
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
+import httpx
 import pytest
 
+from shared import redaction
+from shared.core.alerting import AlertState, Event, Notice
+from shared.messages.health import fetch_health_message, source_switch_message
+from shared.notify.teams import LogNotifier, TeamsWebhook
+from shared.retry import RetryPolicy
+from shared.settings import WebhookUrl
 from standins.azurite import ACCOUNT_KEY
 from standins.graph import graph_error
 from standins.loopback import Reply
 from standins.reports import report
-from standins.teams import WEBHOOK_QUERY, WEBHOOK_SIG
+from standins.teams import WEBHOOK_QUERY, WEBHOOK_SIG, TeamsStandIn
 from tests.conftest import CycleHarness
 
 
@@ -88,3 +97,59 @@ def test_settings_never_show_the_webhook_signature(cycle: CycleHarness) -> None:
     shown = [repr(app.settings), str(app.settings.webhook), repr(app.settings.webhook)]
 
     assert all(WEBHOOK_SIG not in text for text in shown)
+
+
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOi.eyJ0aWQiOiIxMjM0NTY3OCJ9.c2lnbmF0dXJl"
+
+
+def errors_quoting(secret: str) -> list[str]:
+    """Errors that quote `secret`: whole, and cut by the card's 600-character limit so that
+    only its first 20 characters are left before the ellipsis."""
+    return [
+        f"HTTP 401 for request with Authorization: Bearer {JWT}; header {secret}",
+        "HTTP 401 token=" + "y" * (599 - len("HTTP 401 token=") - 20) + secret + " and more",
+        # A long token cut short in its payload: no registered value to match.
+        "HTTP 401 token=" + JWT.replace(".eyJ0aWQi", ".eyJ0aWQi" + "A" * 700),
+    ]
+
+
+def test_no_secret_in_a_message_reaches_the_teams_card() -> None:
+    """The builders quote errors as recorded; the notifier scrubs before rendering."""
+    secret = "idh-" + secrets.token_hex(16)
+    redaction.register_secret(secret)
+    with TeamsStandIn() as teams, httpx.Client() as http:
+        webhook = TeamsWebhook(
+            WebhookUrl(teams.webhook_url),
+            http=http,
+            policy=RetryPolicy(),
+            sleep=lambda _: None,
+            clock=lambda: NOW,
+        )
+        for error in errors_quoting(secret):
+            event = Event(Notice.FIRING, AlertState("fetch", firing=True, detail=error), None, NOW)
+            webhook.post_message(fetch_health_message(event, NOW))
+            webhook.post_message(source_switch_message(error, NOW))
+
+    posted = [json.dumps(card) for card in teams.cards]
+    assert len(posted) == 6
+    assert all(secret[:12] not in card and "c2lnbmF0dXJl" not in card for card in posted)
+    assert all("eyJ0aWQi" not in card for card in posted)  # nor what is left of a cut JWT
+    assert all("[redacted]" in card for card in posted)
+
+
+def test_no_secret_in_a_message_reaches_the_log_without_a_webhook(
+    everything_logged: io.StringIO,
+) -> None:
+    secret = "idh-" + secrets.token_hex(16)
+    redaction.register_secret(secret)
+    redaction.install()
+
+    for error in errors_quoting(secret):
+        event = Event(Notice.FIRING, AlertState("fetch", firing=True, detail=error), None, NOW)
+        LogNotifier().post_message(fetch_health_message(event, NOW))
+
+    logged = everything_logged.getvalue()
+    assert logged.count("this alert is logged instead of posted") == 3
+    assert secret[:12] not in logged and "c2lnbmF0dXJl" not in logged
+    assert "eyJ0aWQi" not in logged

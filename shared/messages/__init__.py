@@ -1,1 +1,5 @@
-"""messages"""
+"""What the app tells people, apart from how it looks.
+
+model (the plain data), coverage, health and digest (the builders, pure), adaptive_card and
+text (the renderers). Senders (shared/notify) scrub secrets before rendering.
+"""

@@ -7,7 +7,9 @@ the card reached the channel. A legacy Office 365 connector answers 200 with bod
 success and 200 with an error text otherwise, so a 200 with any other body is a failure.
 
 The webhook URL's query string (`sig`) is its credential: errors and logs show only
-`WebhookUrl.redacted`.
+`WebhookUrl.redacted`. Messages are built from whatever the app read (an error's text among
+it), so each notifier scrubs a message's every text (shared/redaction.py) before rendering it:
+no secret reaches a card or the log, whichever builder made the message.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from typing import Protocol
 
 import httpx
 
+from shared import redaction
 from shared.errors import NotificationError
-from shared.messages.cards import AppLocation, Message, render_card, render_text
+from shared.messages.adaptive_card import render_card
+from shared.messages.model import AppLocation, Message
+from shared.messages.text import render_text
 from shared.retry import RetryPolicy, call_with_retries
 from shared.settings import WebhookUrl
 
@@ -49,7 +54,7 @@ class LogNotifier:
     def post_message(self, message: Message) -> None:
         log.warning(
             "TEAMS_WEBHOOK_URL is not set; this alert is logged instead of posted:\n%s",
-            render_text(message),
+            render_text(message.map_text(redaction.redact)),
         )
 
 
@@ -74,7 +79,9 @@ class TeamsWebhook:
         self._clock = clock
 
     def post_message(self, message: Message) -> None:
-        card = render_card(message, self._location, version=self._card_version)
+        card = render_card(
+            message.map_text(redaction.redact), self._location, version=self._card_version
+        )
         attempts = call_with_retries(
             lambda: self._http.post(self._url.value, json=card, follow_redirects=False),
             what=f"Teams webhook {self._url.redacted}",

@@ -29,7 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from shared.errors import ClaimHeldError, MonitorError, NotificationError, StateConflictError
-from shared.messages.cards import Message, source_switch_message
+from shared.messages.health import source_switch_message
+from shared.messages.model import Message
 from shared.notify.teams import Notifier
 from shared.stores.monitor import MonitorStore, SourceSwitch
 from shared.stores.records import Claim, Record

@@ -28,7 +28,7 @@ from shared.core.coverage import Reading, missing_statuses, readings
 from shared.core.snapshot import Snapshot, SnapshotKey, admin_names_of
 from shared.core.trends import HISTORY_DAYS, Trend, trends
 from shared.errors import CheckInProgressError
-from shared.messages.cards import coverage_message
+from shared.messages.coverage import coverage_message
 from shared.stores.alerts import TenantAlerts
 from shared.stores.records import Claim
 from shared.usecases.announcing import Plan, announce

@@ -1,7 +1,7 @@
 """WeeklyDigest's use case: one summary card per scheduled occurrence, even when nothing changed.
 
 Gather (the last 30 days of snapshots, the alert states, the fetch health) → build the card
-(pure, `shared.messages.cards.digest_message`) → claim the occurrence and post.
+(pure, `shared.messages.digest.digest_message`) → claim the occurrence and post.
 
 What fired or resolved during the week is read from the alert states, not from a log of
 notices: a state records when it last changed (`since`) and whether people were told
@@ -30,7 +30,7 @@ from shared.bootstrap import App
 from shared.core.coverage import readings
 from shared.core.trends import HISTORY_DAYS, trends
 from shared.errors import ClaimHeldError, StateConflictError
-from shared.messages.cards import digest_message
+from shared.messages.digest import digest_message
 from shared.usecases.announcing import Plan, announce
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from shared.errors import (
     ReportFormatError,
     StateConflictError,
 )
-from shared.messages.cards import fetch_health_message
+from shared.messages.health import fetch_health_message
 from shared.sources.graph import FetchedReport
 from shared.sources.graph_details import DETAILS_API, Checkpoint
 from shared.stores.records import Record
