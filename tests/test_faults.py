@@ -174,7 +174,8 @@ def test_a_total_of_zero_is_stored_and_checked_without_dividing(
     assert not result.deliveries[0].poisoned
     (entity,) = cycle.snapshots()
     assert entity["TotalUserCount"].value == 0
-    assert cycle.teams.requests == []
+    (card,) = cycle.teams.cards  # nothing divided, and the empty report said (#15 item 2)
+    assert card["body"][0]["items"][0]["text"] == "The report counts no users"
     assert "coverage ratios are undefined" in caplog.text
 
 

@@ -10,6 +10,8 @@ import os
 
 from shared.bootstrap import use_app
 from shared.errors import ConfigurationError
+from standins.graph import DetailsService
+from standins.registration_details import SyntheticTenant
 from standins.reports import report
 from tests.conftest import CycleHarness, fails_with
 
@@ -43,3 +45,53 @@ def test_a_snapshot_table_that_is_the_alert_table_is_refused_before_anything_is_
     assert "ALERT_TABLE" in failure.value.message
     assert (cycle.table("SNAPSHOT_TABLE"), cycle.table("ALERT_TABLE")) == before
     assert len(cycle.graph.report_requests) == 1  # the refused run never asked Graph
+
+
+# 2. A report that counts nobody is an alert, not silence
+
+
+NO_USERS = "The report counts no users"
+
+
+def test_a_report_of_no_users_is_an_alert_then_reminded_then_resolved(cycle: CycleHarness) -> None:
+    cycle.use_webhook()
+    serve(cycle, 0, mfaRegistered=0, capable=0)  # REPORT_SOURCE=beta's answer, counting nobody
+    cycle.configure(REPORT_SOURCE="beta")
+    cycle.run()
+    cycle.clock.advance(hours=12)
+    cycle.run()  # still nobody: quiet until ALERT_REPEAT_HOURS
+    cycle.clock.advance(hours=12)
+    cycle.run()
+    cycle.clock.advance(days=1)
+    serve(cycle, mfaRegistered=990, capable=950)
+    cycle.run()
+
+    assert titles(cycle) == [NO_USERS, NO_USERS, "Resolved: the report counts users again"]
+    assert "NO USERS: the report counts 0 users" in json.dumps(cycle.teams.cards[0])
+    assert "STILL NO USERS" in json.dumps(cycle.teams.cards[1])
+    assert "after 2 days" in json.dumps(cycle.teams.cards[2])
+
+
+def test_a_v1_pass_that_counts_nobody_is_the_same_alert(cycle: CycleHarness) -> None:
+    cycle.configure(REPORT_SOURCE="v1", TEAMS_WEBHOOK_URL=cycle.teams.webhook_url)
+    cycle.graph.details = DetailsService(
+        SyntheticTenant(users=0, seed=1), clock=lambda: cycle.clock().timestamp()
+    )
+
+    cycle.run()
+
+    assert titles(cycle) == [NO_USERS]
+
+
+def test_the_digest_never_calls_a_report_of_no_users_green(cycle: CycleHarness) -> None:
+    cycle.use_webhook()
+    serve(cycle, 0, mfaRegistered=0, capable=0)
+    cycle.run()
+    cycle.clock.advance(hours=2)
+
+    cycle.host.run_timer("WeeklyDigest")
+
+    digest = cycle.teams.cards[-1]
+    assert digest["body"][0]["items"][0]["text"] == "Weekly digest: the report counts no users"
+    assert digest["body"][0]["style"] == "attention"
+    assert "NO USERS: **the report** counts no users since" in json.dumps(digest)
