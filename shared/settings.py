@@ -234,6 +234,18 @@ class Settings:
         )
 
 
+def webhook_from_env(env: Mapping[str, str]) -> WebhookUrl | None:
+    """TEAMS_WEBHOOK_URL alone, if it is set and valid (None otherwise): what can still say
+    that the other settings are invalid."""
+    raw = env.get("TEAMS_WEBHOOK_URL", "").strip()
+    if not raw or raw.startswith(KEY_VAULT_REFERENCE):
+        return None
+    try:
+        return _webhook(raw)
+    except ValueError:
+        return None
+
+
 def _unresolved_reference(name: str, value: str) -> str:
     # The reference names a vault and a secret, never the secret's value: safe to quote.
     return (

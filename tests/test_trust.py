@@ -9,7 +9,8 @@ import json
 import os
 
 from shared.bootstrap import use_app
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, StorageError
+from standins.azurite import Azurite
 from standins.graph import DetailsService
 from standins.registration_details import SyntheticTenant
 from standins.reports import report
@@ -95,3 +96,54 @@ def test_the_digest_never_calls_a_report_of_no_users_green(cycle: CycleHarness) 
     assert digest["body"][0]["items"][0]["text"] == "Weekly digest: the report counts no users"
     assert digest["body"][0]["style"] == "attention"
     assert "NO USERS: **the report** counts no users since" in json.dumps(digest)
+
+
+# 9. Failures before or after Graph reach Teams whenever Teams can be reached
+
+
+def test_invalid_settings_are_said_in_teams_once_per_run_and_the_run_still_fails(
+    cycle: CycleHarness,
+) -> None:
+    cycle.monkeypatch.setenv("TEAMS_WEBHOOK_URL", cycle.teams.webhook_url)
+    cycle.monkeypatch.setenv("THRESHOLDS", "mfaRegistred=95%")
+    use_app(None)  # the entry points build the App from the settings, as in Azure
+
+    with fails_with(ConfigurationError, match="did you mean 'mfaRegistered'") as failure:
+        cycle.run()  # the host's three tries
+
+    assert failure.value.attempts == 3
+    (card,) = cycle.teams.cards  # said once, by the last try
+    assert titles(cycle) == [
+        "Entra registration monitor: FetchReport fails: its settings are invalid"
+    ]
+    assert "did you mean 'mfaRegistered'" in json.dumps(card)
+    assert "Environment variables" in json.dumps(card)
+    assert cycle.graph.requests == []
+
+
+def test_invalid_settings_with_an_invalid_webhook_post_nothing(cycle: CycleHarness) -> None:
+    cycle.monkeypatch.setenv("TEAMS_WEBHOOK_URL", "http://teams.example.com/hook?sig=x")
+    cycle.monkeypatch.setenv("THRESHOLDS", "mfaRegistred=95%")
+    use_app(None)
+
+    with fails_with(ConfigurationError, match="TEAMS_WEBHOOK_URL"):
+        cycle.run_once()
+
+    assert cycle.teams.requests == []
+
+
+def test_storage_that_refuses_is_said_in_teams_once_per_run_and_the_run_still_fails(
+    cycle: CycleHarness,
+) -> None:
+    with Azurite() as doomed:
+        cycle.configure(
+            AzureWebJobsStorage=doomed.connection_string, TEAMS_WEBHOOK_URL=cycle.teams.webhook_url
+        )
+    # Azurite stopped: nothing listens on its port any more
+
+    with fails_with(StorageError, match="unreachable"):
+        cycle.run()
+
+    (card,) = cycle.teams.cards
+    assert titles(cycle) == ["Entra registration monitor: FetchReport fails: Table Storage fails"]
+    assert "Storage Table Data Contributor" in json.dumps(card)
