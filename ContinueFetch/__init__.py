@@ -12,13 +12,15 @@ import azure.functions as func
 
 from shared.bootstrap import get_app
 from shared.redaction import scrub_errors
+from shared.usecases.failures import told_in_teams
 from shared.usecases.fetching import Attempt, continue_fetch
 
 
 @scrub_errors
 def main(msg: func.QueueMessage, check: func.Out[str], more: func.Out[str]) -> None:
     attempt = Attempt.from_dequeue_count(msg.dequeue_count or 1)
-    outcome = continue_fetch(get_app(), msg.get_body().decode("utf-8"), attempt)
+    with told_in_teams("ContinueFetch", attempt):
+        outcome = continue_fetch(get_app(), msg.get_body().decode("utf-8"), attempt)
     if outcome.check is not None:
         check.set(outcome.check)
     if outcome.continuation is not None:

@@ -3,7 +3,7 @@
 The snapshot's key goes to the `snapshots-to-check` queue, which triggers CheckThresholds; a
 v1.0 pass too long for one invocation goes on in ContinueFetch (`fetch-continuations`). The
 host retries a failed run (function.json `retry`); the retry context says which try this is,
-so that only the last one announces a failure in Teams.
+so that only the last one announces a failure in Teams (Graph's, storage's or the settings').
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import azure.functions as func
 
 from shared.bootstrap import get_app
 from shared.redaction import scrub_errors
+from shared.usecases.failures import told_in_teams
 from shared.usecases.fetching import Attempt, fetch_and_store
 
 
@@ -23,7 +24,9 @@ def main(
 ) -> None:
     if timer.past_due:
         logging.getLogger(__name__).info("FetchReport is running late (past due)")
-    outcome = fetch_and_store(get_app(), Attempt.from_retry_context(context.retry_context))
+    attempt = Attempt.from_retry_context(context.retry_context)
+    with told_in_teams("FetchReport", attempt):
+        outcome = fetch_and_store(get_app(), attempt)
     if outcome.check is not None:
         check.set(outcome.check)
     if outcome.continuation is not None:

@@ -12,7 +12,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -27,7 +28,7 @@ from shared import redaction
 from shared.messages.model import AppLocation
 from shared.notify.teams import LogNotifier, Notifier, TeamsWebhook
 from shared.retry import RetryPolicy
-from shared.settings import Settings
+from shared.settings import Settings, webhook_from_env
 from shared.sources import ReportSource
 from shared.sources.auto import AutoSource
 from shared.sources.beta import BetaSource
@@ -225,6 +226,27 @@ def app_location(environ: Mapping[str, str]) -> AppLocation | None:
     if not (subscription and group and site):
         return None
     return AppLocation(subscription_id=subscription, resource_group=group, site_name=site)
+
+
+@contextmanager
+def settings_notifier(environ: Mapping[str, str]) -> Iterator[Notifier | None]:
+    """A notifier of TEAMS_WEBHOOK_URL alone, for saying that the other settings are invalid
+    (no App can be built then); None if the webhook itself is missing or invalid."""
+    webhook = webhook_from_env(environ)
+    if webhook is None:
+        yield None
+        return
+    redaction.install()
+    redaction.register_secret(webhook.secret_part)
+    with httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=False) as http:
+        yield TeamsWebhook(
+            webhook,
+            http=http,
+            policy=RetryPolicy(),
+            sleep=time.sleep,
+            clock=utc_now,
+            location=app_location(environ),
+        )
 
 
 _app: App | None = None

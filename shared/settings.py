@@ -207,6 +207,13 @@ class Settings:
                 ("ALERT_TABLE", DEFAULT_ALERT_TABLE),
             )
         }
+        if tables["SNAPSHOT_TABLE"].lower() == tables["ALERT_TABLE"].lower():
+            # Table names are case-insensitive: one table for both would have the check delete
+            # the snapshot history as "cleared" alert states.
+            problems.append(
+                f"SNAPSHOT_TABLE and ALERT_TABLE name the same table ({tables['ALERT_TABLE']}): "
+                "the app needs two tables, give them distinct names"
+            )
         if problems or storage is None:
             raise ConfigurationError(problems)
         return cls(
@@ -230,6 +237,18 @@ class Settings:
             card_version=card_version,
             log_http_requests=log_http_requests,
         )
+
+
+def webhook_from_env(env: Mapping[str, str]) -> WebhookUrl | None:
+    """TEAMS_WEBHOOK_URL alone, if it is set and valid (None otherwise): what can still say
+    that the other settings are invalid."""
+    raw = env.get("TEAMS_WEBHOOK_URL", "").strip()
+    if not raw or raw.startswith(KEY_VAULT_REFERENCE):
+        return None
+    try:
+        return _webhook(raw)
+    except ValueError:
+        return None
 
 
 def _unresolved_reference(name: str, value: str) -> str:

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from shared.core.alerting import (
     FETCH_HEALTH,
+    NO_USERS,
     SCHEDULE_JITTER,
     AlertState,
     Decision,
@@ -359,3 +360,36 @@ def test_a_fall_in_a_metric_people_want_low_is_no_sharp_drop() -> None:
     assert [(e.notice, e.reading.status) for e in decision.events if e.reading] == [
         (Notice.DROP, "mfaRegistered")
     ]
+
+
+def _empty_check(states: dict[str, AlertState], total: int, now: datetime) -> list[Notice]:
+    report = Report("r", total, {"mfaRegistered": min(total, 99)})
+    decision = decide_metrics(
+        states,
+        readings(report, THRESHOLDS),
+        now=now,
+        repeat=DAY,
+        drop_points=None,
+        detail="snap",
+        no_users=total == 0,
+    )
+    states.update(decision.delivered(now))
+    return [event.notice for event in decision.events]
+
+
+def test_a_report_of_no_users_fires_once_reminds_and_resolves_like_a_metric() -> None:
+    states: dict[str, AlertState] = {}
+
+    assert _empty_check(states, 0, T0) == [Notice.FIRING]
+    assert _empty_check(states, 0, T0 + DAY / 2) == []
+    assert _empty_check(states, 0, T0 + DAY) == [Notice.REMINDER]
+    assert _empty_check(states, 100, T0 + 2 * DAY) == [Notice.RESOLVED]
+    assert states[NO_USERS].firing is False
+
+
+def test_no_state_is_kept_for_a_report_that_always_counted_users() -> None:
+    states: dict[str, AlertState] = {}
+
+    _empty_check(states, 100, T0)
+
+    assert NO_USERS not in states

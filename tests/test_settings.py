@@ -405,3 +405,13 @@ def test_log_http_requests_is_off_unless_set_and_a_bad_value_is_named() -> None:
 
     [problem] = problems({**AZURITE, "LOG_HTTP_REQUESTS": "verbose"})
     assert problem.startswith("LOG_HTTP_REQUESTS: ")
+
+
+@pytest.mark.parametrize("alert_table", ["Coverage", "coverage", "COVERAGE"])
+def test_one_table_for_snapshots_and_alert_states_is_refused_naming_both(alert_table: str) -> None:
+    # The check would delete the snapshot history as "cleared" alert states. Table names are
+    # case-insensitive: learn.microsoft.com/rest/api/storageservices/
+    # understanding-the-table-service-data-model#table-names
+    (problem,) = problems({**AZURITE, "SNAPSHOT_TABLE": "Coverage", "ALERT_TABLE": alert_table})
+
+    assert "SNAPSHOT_TABLE" in problem and "ALERT_TABLE" in problem

@@ -6,7 +6,8 @@ it is announced again only every `repeat` (`reminder`); when it ends it is annou
 whose post failed is sent again on the next run instead of being lost.
 
 The same machine watches each thresholded metric, the thresholds' own configuration (a status
-THRESHOLDS names that the report lacks: CONFIG_HEALTH) and the monitor's own fetches. Sharp
+THRESHOLDS names that the report lacks: CONFIG_HEALTH), a report that counts no users
+(NO_USERS) and the monitor's own fetches. Sharp
 drops (`drop`) are extra notices computed per snapshot; they keep no state of their own.
 
 Nothing disappears while firing: a metric whose alert people were told about and that is no
@@ -28,6 +29,9 @@ FETCH_HEALTH = "fetch"  # the name of the monitor's own health state
 # The state of THRESHOLDS' own health: statuses it names that the report does not carry. Report
 # statuses start with a letter, so this name cannot collide with one.
 CONFIG_HEALTH = "_thresholds"
+# A report that counts no users (a source that "stops returning data", as Microsoft says of the
+# retired sibling reports): nothing can be checked, which must be said, not only logged.
+NO_USERS = "_users"
 # Scheduled runs start a few seconds early or late: a reminder due "every 24 hours" must not
 # slip to 48 hours because today's run began two seconds before yesterday's.
 SCHEDULE_JITTER = timedelta(minutes=30)
@@ -108,11 +112,13 @@ def decide_metrics(
     drop_points: Fraction | None,
     detail: str,
     missing: Sequence[str] = (),
+    no_users: bool = False,
 ) -> Decision:
     """Judge one snapshot's readings against the stored states.
 
     `missing` lists the statuses THRESHOLDS names that the report lacks: a configuration
-    problem, announced like any alert.
+    problem, announced like any alert. `no_users`: the report counts nobody (NO_USERS), also
+    an alert; its notice leads the card.
     """
     states: dict[str, AlertState] = {}
     events: list[Event] = []
@@ -141,24 +147,22 @@ def decide_metrics(
             current = states.get(reading.status) or AlertState(reading.status)
             events.append(Event(Notice.DROP, current, reading))
 
-    config = step(
-        prior.get(CONFIG_HEALTH),
-        name=CONFIG_HEALTH,
-        bad=bool(missing),
-        now=now,
-        repeat=repeat,
-        detail=", ".join(missing),
-    )
-    if isinstance(config, Event):
-        events.append(config)
-        config = config.state
-    if config != AlertState(CONFIG_HEALTH, since=now):  # keep no state for a config never wrong
-        states[CONFIG_HEALTH] = config
+    for name, bad, about in (
+        (CONFIG_HEALTH, bool(missing), ", ".join(missing)),
+        (NO_USERS, no_users, detail),
+    ):
+        outcome = step(prior.get(name), name=name, bad=bad, now=now, repeat=repeat, detail=about)
+        if isinstance(outcome, Event):
+            # Nothing is checked without users: that notice comes first.
+            events.insert(0 if name == NO_USERS else len(events), outcome)
+            outcome = outcome.state
+        if outcome != AlertState(name, since=now):  # keep no state for what was never wrong
+            states[name] = outcome
 
     cleared: list[str] = []
     reported = {reading.status: reading for reading in readings}
     for name, state in prior.items():
-        if name in states or name == CONFIG_HEALTH:
+        if name in states or name in (CONFIG_HEALTH, NO_USERS):
             continue
         cleared.append(name)
         if state.told_firing:

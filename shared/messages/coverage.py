@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from shared.core.alerting import CONFIG_HEALTH, Event, Notice
+from shared.core.alerting import CONFIG_HEALTH, NO_USERS, Event, Notice
 from shared.core.coverage import ADMINS_WITHOUT_MFA, KNOWN_STATUSES, Reading, label
 from shared.core.snapshot import Snapshot
 from shared.core.trends import Trend
@@ -95,6 +95,10 @@ def coverage_message(
 
 
 def _event_title(event: Event) -> str:
+    if event.state.name == NO_USERS:
+        if event.notice is Notice.RESOLVED:
+            return "Resolved: the report counts users again"
+        return "The report counts no users"
     if event.state.name == CONFIG_HEALTH:
         if event.notice is Notice.RESOLVED:
             return "Resolved: every status in THRESHOLDS is checked again"
@@ -121,6 +125,8 @@ def _event_line(event: Event, now: datetime) -> str:
     firing_for = duration(now - event.started) if event.started else "an unknown time"
     if event.state.name == CONFIG_HEALTH:
         return _config_line(event, firing_for)
+    if event.state.name == NO_USERS:
+        return _no_users_line(event, firing_for)
     if event.notice is Notice.CLOSED:
         return (
             f"CLOSED: **{label(event.state.name)}** was below its threshold "
@@ -178,6 +184,21 @@ def _config_line(event: Event, firing_for: str) -> str:
         + (f" (for {firing_for})" if still else "")
         + f". The report's statuses are normally {', '.join(KNOWN_STATUSES)}: check THRESHOLDS, "
         "or whether Graph stopped sending the status."
+    )
+
+
+def _no_users_line(event: Event, firing_for: str) -> str:
+    if event.notice is Notice.RESOLVED:
+        return f"RESOLVED: the report counts users again, after {firing_for}."
+    if event.notice is Notice.REMINDER:
+        return (
+            f"STILL NO USERS: the report has counted 0 users for {firing_for}: nothing is checked."
+        )
+    # Microsoft says of the retired sibling reports that they "stop returning data".
+    return (
+        "NO USERS: the report counts 0 users, so no coverage can be checked. A report that "
+        "stops returning data looks like this: check REPORT_SOURCE, the scope (INCLUDE_GUESTS, "
+        "EXCLUDE_USERS) and whether Graph still serves the report."
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from shared.core.alerting import CONFIG_HEALTH, FETCH_HEALTH, AlertState
+from shared.core.alerting import CONFIG_HEALTH, FETCH_HEALTH, NO_USERS, AlertState
 from shared.core.coverage import Reading, label
 from shared.core.snapshot import Snapshot
 from shared.core.trends import Trend
@@ -45,9 +45,15 @@ def digest_message(
     if not lines:
         lines.append("Nothing fired or resolved this week.")
     lines.append(_health_line(newest, fetch_health, now, week))
-    below = [s for s in firing if s.name not in (CONFIG_HEALTH, FETCH_HEALTH)]
+    below = [s for s in firing if s.name not in (CONFIG_HEALTH, FETCH_HEALTH, NO_USERS)]
     fetch_failing = fetch_health is not None and fetch_health.firing
-    if below:
+    # Never green for a report that counts nobody, whether or not its alert was decided yet.
+    no_users = NO_USERS in {s.name for s in firing} or (
+        newest is not None and newest.report.total_users == 0
+    )
+    if no_users and not fetch_failing:
+        title = "Weekly digest: the report counts no users"
+    elif below:
         count = f"{len(below)} metric{'s' if len(below) != 1 else ''}"
         limit = "maximum" if all(s.name in above for s in below) else "threshold"
         where = "above" if limit == "maximum" else "below"
@@ -61,7 +67,7 @@ def digest_message(
         title = "Weekly digest: a status in THRESHOLDS is not checked"
     else:
         title = "Weekly digest: every metric meets its threshold"
-    attention = bool(firing) or fetch_failing or newest is None
+    attention = bool(firing) or fetch_failing or newest is None or no_users
     footer = f"Week to {now:%Y-%m-%d %H:%M} UTC"
     if newest is not None:
         footer = f"Tenant {newest.key.tenant_id} · " + footer
@@ -81,6 +87,8 @@ def digest_message(
 def _state_label(state: AlertState) -> str:
     if state.name == CONFIG_HEALTH:
         return f"**THRESHOLDS** naming {state.detail or 'a status'} the report lacks"
+    if state.name == NO_USERS:
+        return "**the report**"
     return f"**{label(state.name)}**"
 
 
@@ -90,6 +98,8 @@ def _digest_firing_line(state: AlertState, start: datetime, now: datetime, above
     where = "above its maximum" if above else "below its threshold"
     if state.name == CONFIG_HEALTH:
         return f"NOT CHECKED: {_state_label(state)}, {when}."
+    if state.name == NO_USERS:
+        return f"NO USERS: {_state_label(state)} counts no users {when}."
     if since >= start:
         return f"FIRED: {_state_label(state)} is {where} {when}."
     return f"STILL FIRING: {_state_label(state)} has been {where} {when}."

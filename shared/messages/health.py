@@ -59,3 +59,17 @@ def source_switch_message(reason: str, now: datetime) -> Message:
         ],
         about="fetch",
     )
+
+
+def failure_message(function: str, what: str, problem: str, fix: str, now: datetime) -> Message:
+    """A run that failed before or after Graph (storage, settings): what failed, what to fix."""
+    return Message(
+        title=f"Entra registration monitor: {function} fails: {what}",
+        severity="attention",
+        lines=[
+            f"{function} failed at {now:%Y-%m-%d %H:%M} UTC; coverage is not being checked.",
+            f"What failed: {shorten(problem, MAX_ERROR_CHARS)}",
+            fix,
+        ],
+        about="fetch",
+    )

@@ -114,6 +114,7 @@ def _decide(
         drop_points=app.settings.drop_alert_points,
         detail=key.row_key,
         missing=missing,
+        no_users=snapshot.report.total_users == 0,
     )
     kept = {name: state for name, state in prior.states.items() if name not in decision.cleared}
     if not decision.events:
@@ -129,7 +130,10 @@ def _decide(
 
 def _log_readings(total: int, current: list[Reading]) -> None:
     if total == 0:
-        log.warning("the report counts 0 users: coverage ratios are undefined, nothing is checked")
+        log.warning(
+            "the report counts 0 users: coverage ratios are undefined, nothing is checked "
+            "(an alert says so)"
+        )
     for reading in current:
         ratio = "undefined" if reading.ratio is None else f"{float(reading.ratio):.2%}"
         threshold = "none" if reading.threshold is None else f"{float(reading.threshold):.2%}"
