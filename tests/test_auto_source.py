@@ -11,6 +11,7 @@ from shared.core.report import Report
 from shared.errors import GraphError, NotificationError
 from shared.sources import Checkpoint, FetchedReport
 from shared.sources.auto import AutoSource
+from shared.sources.graph_client import is_gone
 
 NOW = datetime(2026, 11, 2, 6, 0, 5, tzinfo=timezone.utc)
 GONE = GraphError("gone", status=404, code="Request_ResourceNotFound")
@@ -123,3 +124,27 @@ def test_a_checkpoint_resumes_the_v1_pass() -> None:
     h.source().fetch(checkpoint)
 
     assert h.v1.calls == [checkpoint] and h.beta.calls == []
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "gone"),
+    [
+        (404, "Request_ResourceNotFound", "Gone.", True),
+        (410, None, None, True),
+        (
+            400,
+            "BadRequest",
+            "Resource not found for the segment 'getCredentialUserRegistrationCount'.",
+            True,
+        ),
+        (400, "BadRequest", "Invalid filter clause.", False),
+        (400, None, "Resource not found for the segment 'x'.", False),
+        (403, "Authorization_RequestDenied", "Resource not found for the segment 'x'.", False),
+    ],
+)
+def test_gone_is_404_410_or_a_bad_request_naming_a_missing_segment(
+    status: int, code: str | None, message: str | None, gone: bool
+) -> None:
+    error = GraphError("x", status=status, code=code, graph_message=message)
+
+    assert is_gone(error) is gone

@@ -238,3 +238,32 @@ def test_a_first_page_refused_again_fails_the_fetch_instead_of_looping(
 
     pages = [r for r in cycle.graph.details_requests if not r.path.endswith("/$count")]
     assert len(pages) == 2  # with $select/$top, then once without: then the error stands
+
+
+def test_auto_moves_to_v1_when_graph_answers_the_removed_report_as_an_unknown_segment(
+    cycle: CycleHarness,
+) -> None:
+    # What Graph sends for a removed beta function: 400 BadRequest, "Resource not found for
+    # the segment 'getCredentialUserRegistrationCount'.", not 404.
+    cycle.use_webhook()
+    serve_tenant(cycle)
+    cycle.graph.beta_removed = True
+
+    cycle.run()
+
+    (entity,) = cycle.snapshots()
+    assert entity["Source"] == DETAILS_API
+    assert [t for t in titles(cycle) if "now reading v1.0" in t]
+
+
+def test_a_bad_request_that_is_not_a_missing_segment_does_not_move_auto(
+    cycle: CycleHarness,
+) -> None:
+    serve_tenant(cycle)
+    cycle.graph.script.then(*[graph_error(400, "BadRequest", "Invalid filter clause.")] * 3)
+
+    with fails_with(GraphError, match="Invalid filter clause"):
+        cycle.run_once()
+
+    assert cycle.graph.details_requests == []
+    assert cycle.snapshots() == []
