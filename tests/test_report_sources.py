@@ -19,6 +19,7 @@ from shared.sources.v1 import API as DETAILS_API
 from standins.graph import DetailsService, RateLimit, graph_error
 from standins.loopback import Reply
 from standins.registration_details import SyntheticTenant
+from standins.reports import report
 from tests.conftest import CycleHarness, fails_with
 
 TENANT = SyntheticTenant(users=2_300, seed=11)
@@ -42,6 +43,10 @@ def serve_tenant(cycle: CycleHarness, tenant: SyntheticTenant = TENANT, **option
 
 def stored_counts(cycle: CycleHarness) -> dict[str, int]:
     (entity,) = cycle.snapshots()
+    return stored_counts_of(entity)
+
+
+def stored_counts_of(entity: dict) -> dict[str, int]:
     counts = {
         k.removeprefix("Count_"): v.value for k, v in entity.items() if k.startswith("Count_")
     }
@@ -267,3 +272,40 @@ def test_a_bad_request_that_is_not_a_missing_segment_does_not_move_auto(
 
     assert cycle.graph.details_requests == []
     assert cycle.snapshots() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"value": []}, report(0, {"registered": 0, "mfaRegistered": 0})],
+    ids=["empty-collection", "total-0"],
+)
+def test_auto_reads_v1_for_a_run_whose_beta_answer_carries_no_data(
+    cycle: CycleHarness, caplog: pytest.LogCaptureFixture, body: dict
+) -> None:
+    cycle.use_webhook()
+    serve_tenant(cycle)
+    cycle.graph.report_body = json.dumps(body).encode()
+
+    cycle.run()
+    cycle.clock.advance(days=1)
+    cycle.run()
+
+    assert [e["Source"] for e in cycle.snapshots()] == [DETAILS_API, DETAILS_API]
+    assert stored_counts_of(cycle.snapshots()[0]) == TENANT.expected()
+    assert len(cycle.graph.report_requests) == 2  # one run's fallback, not a switch for good
+    assert not [t for t in titles(cycle) if "now reading v1.0" in t]
+    warnings = [
+        r for r in caplog.records if r.levelname == "WARNING" and "counts no users" in r.message
+    ]
+    assert len(warnings) == 2
+
+
+def test_the_beta_source_stores_an_empty_report_as_zero_users(cycle: CycleHarness) -> None:
+    cycle.configure(REPORT_SOURCE="beta")
+    cycle.graph.report_body = b'{"value": []}'
+
+    cycle.run()
+
+    (entity,) = cycle.snapshots()
+    assert entity["TotalUserCount"].value == 0
+    assert entity["Source"] == SOURCE_API

@@ -12,6 +12,8 @@ says so through `announce` (a Teams message in production):
 - the switch is recorded only after the announcement went out: should `announce` fail
   (NotificationError), that is logged, the report still returned, and the next run finds beta
   gone again and says it again.
+- a beta answer that carries no data (an empty collection, or a total of 0) makes that run
+  read v1.0 instead, with a WARNING saying why; it is no switch: the next run asks beta again.
 - a checkpoint always resumes the v1.0 pass it came from.
 The state is read only when beta is gone, never on a run that beta answers: a run costs no
 Table request more than with REPORT_SOURCE=beta, and a new worker asks beta once (one request
@@ -77,11 +79,24 @@ class AutoSource:
         if checkpoint is not None or self._switched:
             return self._v1.fetch(checkpoint, deadline=deadline)
         try:
-            return self._beta.fetch(deadline=deadline)
+            fetched = self._beta.fetch(deadline=deadline)
         except GraphError as exc:
             if not is_gone(exc):
                 raise  # 401, 403, 429, 5xx: a problem to report, not a report that is gone
             reason = f"the beta report answered {exc}"
+        else:
+            if isinstance(fetched, FetchedReport) and fetched.report.total_users == 0:
+                # Microsoft's word for retired reports is that they "stop returning data": an
+                # empty beta answer may be that, or a passing glitch. This run reads v1.0; the
+                # next asks beta again (no switch, no Teams card: one WARNING line a run).
+                log.warning(
+                    "REPORT_SOURCE=auto: the beta report counts no users (an empty answer, or a "
+                    "total of 0); reading v1.0 userRegistrationDetails for this run instead "
+                    "(needs %s)",
+                    self._v1.permission,
+                )
+                return self._v1.fetch(deadline=deadline)
+            return fetched
         if self._state.get_source_switch() is not None:
             log.info("REPORT_SOURCE=auto: %s, as recorded before; reading v1.0", reason)
             self._switched = True
