@@ -309,3 +309,20 @@ def test_the_beta_source_stores_an_empty_report_as_zero_users(cycle: CycleHarnes
     (entity,) = cycle.snapshots()
     assert entity["TotalUserCount"].value == 0
     assert entity["Source"] == SOURCE_API
+
+
+def test_users_whose_nullable_fields_are_null_are_counted_and_null_types_as_members(
+    cycle: CycleHarness,
+) -> None:
+    # The v1.0 metadata lets isAdmin, methodsRegistered and userType be null.
+    users = [TENANT.user(index) for index in range(TENANT.users)]
+    for name in ("isAdmin", "methodsRegistered", "userType"):
+        assert any(user[name] is None for user in users), name
+    cycle.configure(REPORT_SOURCE="v1", INCLUDE_GUESTS="false")
+    serve_tenant(cycle)
+
+    cycle.run()
+
+    members = sum(1 for user in users if user["userType"] != "guest")  # null ones included
+    assert stored_counts(cycle) == TENANT.expected(include_guests=False)
+    assert stored_counts(cycle)["total"] == members
