@@ -40,6 +40,10 @@ _METHODS = (
     ("hardwareOneTimePasscode", 10, 0),
     ("temporaryAccessPass", 10, 0),
     ("securityQuestion", 20, 0),
+    ("passKeyDeviceBoundWindowsHello", 25, 0),
+    ("macOsSecureEnclaveKey", 15, 0),
+    ("fido", 8, 0),  # the legacy value
+    ("fido2", 8, 0),  # the v1.0 resource page's example spelling
 )
 _MFA = frozenset(
     {
@@ -55,6 +59,10 @@ _MFA = frozenset(
         "passKeyDeviceBoundAuthenticator",
         "passKeySynced",
         "hardwareOneTimePasscode",
+        "passKeyDeviceBoundWindowsHello",
+        "macOsSecureEnclaveKey",
+        "fido",
+        "fido2",
     }
 )
 _SSPR = frozenset(
@@ -76,9 +84,16 @@ _PASSWORDLESS = frozenset(
         "passKeyDeviceBound",
         "passKeyDeviceBoundAuthenticator",
         "passKeySynced",
+        "passKeyDeviceBoundWindowsHello",
+        "macOsSecureEnclaveKey",
+        "fido",
+        "fido2",
     }
 )
-# The stand-in's own list, written independently of shared.sources.v1.tally on purpose.
+# The stand-in's own list, written independently of shared.sources.v1.tally on purpose: the
+# phishing-resistant members of Graph's documented `usageAuthMethod` enum (FIDO2 keys, every
+# passkey kind, Windows Hello for Business, the macOS secure-enclave key, legacy `fido`) and
+# `fido2`, the v1.0 page's example.
 _PHISHING_RESISTANT = frozenset(
     {
         "windowsHelloForBusiness",
@@ -86,6 +101,10 @@ _PHISHING_RESISTANT = frozenset(
         "passKeyDeviceBound",
         "passKeyDeviceBoundAuthenticator",
         "passKeySynced",
+        "passKeyDeviceBoundWindowsHello",
+        "macOsSecureEnclaveKey",
+        "fido",
+        "fido2",
     }
 )
 _MASK = (1 << 64) - 1
@@ -115,7 +134,10 @@ class SyntheticTenant:
         methods = []
         bits = h2
         for position, (method, member_chance, guest_chance) in enumerate(_METHODS):
-            roll = ((bits >> (position * 4)) ^ (h3 >> position)) % 1000
+            if position < 15:
+                roll = ((bits >> (position * 4)) ^ (h3 >> position)) % 1000
+            else:  # h2 has no bits left for these: a hash of their own
+                roll = _mix(h4 + position) % 1000
             if roll < (guest_chance if guest else member_chance):
                 methods.append(method)
         if admin and (h3 >> 20) % 100 < 85:  # most admins were made to register for MFA

@@ -326,3 +326,30 @@ def test_users_whose_nullable_fields_are_null_are_counted_and_null_types_as_memb
     members = sum(1 for user in users if user["userType"] != "guest")  # null ones included
     assert stored_counts(cycle) == TENANT.expected(include_guests=False)
     assert stored_counts(cycle)["total"] == members
+
+
+def test_every_documented_phishing_resistant_method_counts(cycle: CycleHarness) -> None:
+    documented = {
+        "fido",
+        "fido2",
+        "fido2SecurityKey",
+        "passKeyDeviceBound",
+        "passKeyDeviceBoundAuthenticator",
+        "passKeyDeviceBoundWindowsHello",
+        "passKeySynced",
+        "windowsHelloForBusiness",
+        "macOsSecureEnclaveKey",
+    }
+    sole = {  # users whose one phishing-resistant method is this one
+        method
+        for user in (TENANT.user(index) for index in range(TENANT.users))
+        for method in documented & set(user["methodsRegistered"] or ())
+        if len(documented & set(user["methodsRegistered"] or ())) == 1
+    }
+    assert sole == documented, documented - sole
+    cycle.configure(REPORT_SOURCE="v1")
+    serve_tenant(cycle)
+
+    cycle.run()
+
+    assert stored_counts(cycle)["phishingResistant"] == TENANT.expected()["phishingResistant"]

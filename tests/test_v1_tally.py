@@ -271,3 +271,32 @@ def test_the_pacer_does_not_wait_when_requests_are_already_slow() -> None:
         pacer.wait()
         time.now += 2.5
     assert time.sleeps == []
+
+
+def test_the_phishing_resistant_set_is_microsoft_s_documented_methods_registered_values() -> None:
+    # usageAuthMethod's phishing-resistant members, and fido2 (the v1.0 page's example).
+    assert PHISHING_RESISTANT_METHODS == {
+        "fido",
+        "fido2",
+        "fido2SecurityKey",
+        "passKeyDeviceBound",
+        "passKeyDeviceBoundAuthenticator",
+        "passKeyDeviceBoundWindowsHello",
+        "passKeySynced",
+        "windowsHelloForBusiness",
+        "macOsSecureEnclaveKey",
+    }
+
+
+def test_a_method_graph_adds_later_or_a_strength_name_is_counted_nowhere() -> None:
+    tally = Tally(Scope())
+    tally.add_page(
+        [
+            record(methodsRegistered=["someMethodGraphAddsNextYear"]),
+            record(methodsRegistered=["x509CertificateMultiFactor"]),  # a strength, not a method
+            record(methodsRegistered=["fido"]),  # the legacy value
+        ]
+    )
+
+    assert tally.summary().report.counts["phishingResistant"] == 1
+    assert tally.summary().report.total_users == 3

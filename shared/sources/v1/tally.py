@@ -65,16 +65,20 @@ SELECT_FIELDS: tuple[str, ...] = (
     "methodsRegistered",
 )
 
-# methodsRegistered values that are phishing-resistant. Graph documents the value names in the
-# evolvable enum `usageAuthMethod` (https://learn.microsoft.com/graph/api/resources/usageauthmethod
+# methodsRegistered values that are phishing-resistant. Graph documents the values in the
+# evolvable enum `usageAuthMethod` ("the authentication method used for user credential and
+# registration activity": https://learn.microsoft.com/graph/api/resources/usageauthmethod
 # ?view=graph-rest-beta): FIDO2 security keys, passkeys (device-bound, in Microsoft
-# Authenticator, in Windows Hello, synced), Windows Hello for Business and the macOS Platform SSO
-# secure-enclave key. `fido2` is the spelling the v1.0 resource page's description uses.
-# Certificate-based authentication has no member in that enum; `x509CertificateMultiFactor` is
-# the name Microsoft uses for multifactor CBA elsewhere (authentication strengths), included so
-# that a tenant reporting it is counted. Single-factor CBA is not phishing-resistant MFA.
+# Authenticator, in Windows Hello, synced: Microsoft says to treat synced passkeys as phishing
+# resistant), Windows Hello for Business, the macOS Platform SSO secure-enclave key, and the
+# legacy `fido`; `fido2` is the spelling the v1.0 resource page's example uses
+# (https://learn.microsoft.com/graph/api/resources/userregistrationdetails). Certificate-based
+# authentication has no member there: `x509CertificateMultiFactor` is an authentication-strength
+# combination, not a methodsRegistered value, so it is not listed. A value Graph adds later is
+# simply counted nowhere: it never fails a pass.
 PHISHING_RESISTANT_METHODS = frozenset(
     {
+        "fido",
         "fido2",
         "fido2SecurityKey",
         "passKeyDeviceBound",
@@ -83,7 +87,6 @@ PHISHING_RESISTANT_METHODS = frozenset(
         "passKeySynced",
         "windowsHelloForBusiness",
         "macOsSecureEnclaveKey",
-        "x509CertificateMultiFactor",
     }
 )
 
