@@ -353,3 +353,15 @@ def test_every_documented_phishing_resistant_method_counts(cycle: CycleHarness) 
     cycle.run()
 
     assert stored_counts(cycle)["phishingResistant"] == TENANT.expected()["phishingResistant"]
+
+
+def test_a_skip_token_refused_with_an_empty_code_restarts_the_pass(cycle: CycleHarness) -> None:
+    # How this report refuses a skip token: 400, code "", message "Invalid Skip Token".
+    cycle.configure(REPORT_SOURCE="v1")
+    serve_tenant(cycle, page_failures={3: [graph_error(400, "", "Invalid Skip Token")]})
+
+    cycle.run_once()  # one invocation: no host retry to hide a failed pass
+
+    assert stored_counts(cycle) == TENANT.expected()
+    pages = [r for r in cycle.graph.details_requests if not r.path.endswith("/$count")]
+    assert sum("$skiptoken" not in r.query for r in pages) == 2  # the first page, twice
