@@ -19,7 +19,7 @@ from shared.sources.v1 import API as DETAILS_API
 from standins.graph import DetailsService, RateLimit, graph_error
 from standins.loopback import Reply
 from standins.registration_details import SyntheticTenant
-from standins.reports import report
+from standins.reports import PUBLISHED_API_EXAMPLE, report
 from tests.conftest import CycleHarness, fails_with
 
 TENANT = SyntheticTenant(users=2_300, seed=11)
@@ -365,3 +365,14 @@ def test_a_skip_token_refused_with_an_empty_code_restarts_the_pass(cycle: CycleH
     assert stored_counts(cycle) == TENANT.expected()
     pages = [r for r in cycle.graph.details_requests if not r.path.endswith("/$count")]
     assert sum("$skiptoken" not in r.query for r in pages) == 2  # the first page, twice
+
+
+def test_the_beta_report_as_published_today_is_stored_as_it_is(cycle: CycleHarness) -> None:
+    cycle.graph.report_body = PUBLISHED_API_EXAMPLE  # byte for byte, "id": "id-value"
+
+    cycle.run()
+
+    (entity,) = cycle.snapshots()
+    assert entity["Source"] == SOURCE_API
+    assert entity["ReportId"] == "id-value"
+    assert stored_counts_of(entity) == {"total": 23123, "registered": 23423}
