@@ -30,7 +30,7 @@ from shared.notify.teams import LogNotifier, Notifier, TeamsWebhook
 from shared.retry import RetryPolicy
 from shared.settings import Settings, webhook_from_env
 from shared.sources import ReportSource
-from shared.sources.auto import AutoSource
+from shared.sources.auto import AutoSource, offers_beta
 from shared.sources.beta import BetaSource
 from shared.sources.graph_client import GraphClient
 from shared.sources.v1 import Scope, V1Source, metrics_to_count
@@ -141,6 +141,7 @@ class App:
             state=self.monitor,
             announce=self.announce_source_switch,
             clock=self.clock,
+            beta_offered=offers_beta(settings.graph_endpoint),
         )
 
     @cached_property

@@ -30,10 +30,32 @@ DETAILS_CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#reports/authentica
 
 def graph_error(status: int, code: str, message: str, **headers: str) -> Reply:
     """An error the way Graph sends one, with its request-id header."""
-    body = {
-        "error": {"code": code, "message": message, "innerError": {"request-id": "req-" + code}}
-    }
+    inner = {"request-id": "req-" + code, "date": "2026-11-02T06:00:05"}
+    body = {"error": {"code": code, "message": message, "innerError": inner}}
     return Reply(status, body, {"request-id": f"req-{status}-{code}", **headers})
+
+
+# The path segments this stand-in knows; Graph names the first it does not in its error.
+_KNOWN_SEGMENTS = frozenset(
+    {
+        "reports",
+        "getCredentialUserRegistrationCount",
+        "authenticationMethods",
+        "userRegistrationDetails",
+        "$count",
+    }
+)
+
+
+def unknown_segment(path: str) -> Reply:
+    """What Graph answers for a path it has no resource for, a removed beta function included:
+    400 `BadRequest`, "Resource not found for the segment '<segment>'." (as public reports
+    show it: microsoftgraph/microsoft-graph-docs-contrib#7002,
+    microsoftgraph/msgraph-beta-sdk-python#764), not 404."""
+    segments = [s for s in path.split("/")[2:] if s]  # after the version (`/beta`, `/v1.0`)
+    last = segments[-1] if segments else ""
+    segment = next((s for s in segments if s not in _KNOWN_SEGMENTS), last)
+    return graph_error(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
 
 
 class RateLimit:
@@ -102,7 +124,8 @@ class DetailsService:
 class GraphStandIn(LoopbackServer):
     """Answers the report paths unless a scripted reply comes first.
 
-    Requests without a bearer token get Graph's 401; other paths get 404.
+    Requests without a bearer token get Graph's 401; other paths, and the beta report once
+    `beta_removed` is set, get Graph's 400 "Resource not found for the segment ...".
     """
 
     def __init__(
@@ -110,6 +133,7 @@ class GraphStandIn(LoopbackServer):
     ) -> None:
         self.report_body = report_body if report_body is not None else realistic_body()
         self.details = details
+        self.beta_removed = False
         self.script = Script(self._default)
         self._lock = threading.Lock()
         super().__init__(self.script)
@@ -117,7 +141,7 @@ class GraphStandIn(LoopbackServer):
     def _default(self, request: Request) -> Reply:
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
-        if request.path == REPORT_PATH:
+        if request.path == REPORT_PATH and not self.beta_removed:
             return Reply(
                 200,
                 self.report_body,
@@ -132,7 +156,7 @@ class GraphStandIn(LoopbackServer):
             if request.path == COUNT_PATH:
                 return self._count(service, request)
             return self._page(service, request)
-        return graph_error(404, "Request_ResourceNotFound", "Resource not found.")
+        return unknown_segment(request.path)
 
     def _page(self, service: DetailsService, request: Request) -> Reply:
         if service.refuse_query_options and {"$select", "$top"} & set(request.query):

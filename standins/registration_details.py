@@ -6,9 +6,13 @@ users and nothing is held between pages. The mix is realistic rather than unifor
 guests (fewer methods, no SSPR), 2% of members admins (some without MFA), Microsoft
 Authenticator most common, phones and email next, a minority with passkeys, FIDO2 keys or
 Windows Hello; SSPR enabled for most members; MFA "capable" a little below "registered".
+About 1.5% of users have a null `userType`, 1.5% of non-admins a null `isAdmin` and 1% of
+non-admins a null `methodsRegistered`: the v1.0 metadata lets those three be null
+(microsoftgraph/msgraph-metadata, clean_v10_metadata/cleanMetadata.xml), and real tenants send
+null `userType`s.
 
 `expected(...)` counts the same users by a separate, plain route (not
-shared.sources.registration_details) so tests can check the client's aggregation against it.
+shared.sources.v1.tally) so tests can check the client's aggregation against it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ _METHODS = (
     ("hardwareOneTimePasscode", 10, 0),
     ("temporaryAccessPass", 10, 0),
     ("securityQuestion", 20, 0),
+    ("passKeyDeviceBoundWindowsHello", 25, 0),
+    ("macOsSecureEnclaveKey", 15, 0),
+    ("fido", 8, 0),  # the legacy value
+    ("fido2", 8, 0),  # the v1.0 resource page's example spelling
 )
 _MFA = frozenset(
     {
@@ -51,6 +59,10 @@ _MFA = frozenset(
         "passKeyDeviceBoundAuthenticator",
         "passKeySynced",
         "hardwareOneTimePasscode",
+        "passKeyDeviceBoundWindowsHello",
+        "macOsSecureEnclaveKey",
+        "fido",
+        "fido2",
     }
 )
 _SSPR = frozenset(
@@ -72,9 +84,16 @@ _PASSWORDLESS = frozenset(
         "passKeyDeviceBound",
         "passKeyDeviceBoundAuthenticator",
         "passKeySynced",
+        "passKeyDeviceBoundWindowsHello",
+        "macOsSecureEnclaveKey",
+        "fido",
+        "fido2",
     }
 )
-# The stand-in's own list, written independently of shared.sources.registration_details on purpose.
+# The stand-in's own list, written independently of shared.sources.v1.tally on purpose: the
+# phishing-resistant members of Graph's documented `usageAuthMethod` enum (FIDO2 keys, every
+# passkey kind, Windows Hello for Business, the macOS secure-enclave key, legacy `fido`) and
+# `fido2`, the v1.0 page's example.
 _PHISHING_RESISTANT = frozenset(
     {
         "windowsHelloForBusiness",
@@ -82,6 +101,10 @@ _PHISHING_RESISTANT = frozenset(
         "passKeyDeviceBound",
         "passKeyDeviceBoundAuthenticator",
         "passKeySynced",
+        "passKeyDeviceBoundWindowsHello",
+        "macOsSecureEnclaveKey",
+        "fido",
+        "fido2",
     }
 )
 _MASK = (1 << 64) - 1
@@ -105,12 +128,16 @@ class SyntheticTenant:
         h1 = _mix((self.seed << 40) ^ index)
         h2 = _mix(h1)
         h3 = _mix(h2)
+        h4 = _mix(h3)
         guest = h1 % 1000 < 80
         admin = not guest and (h1 >> 10) % 1000 < 20
         methods = []
         bits = h2
         for position, (method, member_chance, guest_chance) in enumerate(_METHODS):
-            roll = ((bits >> (position * 4)) ^ (h3 >> position)) % 1000
+            if position < 15:
+                roll = ((bits >> (position * 4)) ^ (h3 >> position)) % 1000
+            else:  # h2 has no bits left for these: a hash of their own
+                roll = _mix(h4 + position) % 1000
             if roll < (guest_chance if guest else member_chance):
                 methods.append(method)
         if admin and (h3 >> 20) % 100 < 85:  # most admins were made to register for MFA
@@ -118,6 +145,9 @@ class SyntheticTenant:
                 methods.append("microsoftAuthenticatorPush")
         elif admin:  # and some never did: at most email and security questions
             methods = [method for method in methods if method not in _MFA]
+        null_methods = not admin and (h4 >> 20) % 1000 < 10
+        if null_methods:
+            methods = []
         mfa_registered = not _MFA.isdisjoint(methods)
         sspr_enabled = not guest and (h3 >> 30) % 100 < 92
         sspr_registered = not _SSPR.isdisjoint(methods)
@@ -134,8 +164,8 @@ class SyntheticTenant:
             "id": user_id,
             "userPrincipalName": upn,
             "userDisplayName": f"{'Guest' if guest else 'User'} {index:06d}",
-            "userType": "guest" if guest else "member",
-            "isAdmin": admin,
+            "userType": None if h4 % 1000 < 15 else "guest" if guest else "member",
+            "isAdmin": None if not admin and (h4 >> 10) % 1000 < 15 else admin,
             "isSsprRegistered": sspr_registered,
             "isSsprEnabled": sspr_enabled,
             "isSsprCapable": sspr_registered and sspr_enabled,
@@ -144,7 +174,7 @@ class SyntheticTenant:
             "isPasswordlessCapable": not _PASSWORDLESS.isdisjoint(methods),
             "isSystemPreferredAuthenticationMethodEnabled": True,
             "lastUpdatedDateTime": "2026-11-01T04:12:33.1234567Z",
-            "methodsRegistered": methods,
+            "methodsRegistered": None if null_methods else methods,
             "systemPreferredAuthenticationMethods": ["push"] if mfa_registered else [],
             "userPreferredMethodForSecondaryAuthentication": "push" if mfa_registered else "none",
         }
@@ -185,7 +215,7 @@ class SyntheticTenant:
             "mfaCapable": number(lambda u: u["isMfaCapable"]),
             "passwordlessCapable": number(lambda u: u["isPasswordlessCapable"]),
             "phishingResistant": number(
-                lambda u: not _PHISHING_RESISTANT.isdisjoint(u["methodsRegistered"])
+                lambda u: not _PHISHING_RESISTANT.isdisjoint(u["methodsRegistered"] or ())
             ),
             "adminsWithoutMfa": number(lambda u: u["isAdmin"] and not u["isMfaRegistered"]),
         }

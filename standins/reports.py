@@ -50,9 +50,27 @@ def realistic_body() -> bytes:
 
 
 # Microsoft's published examples, byte for byte (whitespace included), so that the parser is
-# tested on exactly what the documentation shows. Both show a count above the total.
-# https://learn.microsoft.com/graph/api/reportroot-getcredentialuserregistrationcount (response)
+# tested on exactly what the documentation shows. All show a count above the total.
+# https://learn.microsoft.com/graph/api/reportroot-getcredentialuserregistrationcount?view=graph-rest-beta
+# (the response example as published today: one misspelt item, `"id" : "id-value"`, and the
+# trailing space after `"registered",`, written `\n` below so no editor strips it;
+# microsoftgraph/microsoft-graph-docs-contrib,
+# api-reference/beta/api/reportroot-getcredentialuserregistrationcount.md).
 PUBLISHED_API_EXAMPLE = b"""{
+  "@odata.context":"https://graph.microsoft.com/beta/reports/$metadata#Collection(microsoft.graph.credentialUserRegistrationCount)",
+  "value": [
+    {
+      "id" : "id-value",
+      "totalUserCount" : 23123,
+      "userRegistrationCounts" :
+      [
+        { "userRegistrationStatus":"registered", \n          "userRegistationCount": 23423 }
+      ]
+    }
+  ]
+}"""
+# The same page's earlier revision: four statuses and a GUID id.
+EARLIER_API_EXAMPLE = b"""{
   "@odata.context":"https://graph.microsoft.com/beta/reports/$metadata#Collection(microsoft.graph.credentialUserRegistrationCount)",
   "value": [
     {

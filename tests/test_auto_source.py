@@ -1,16 +1,21 @@
-"""REPORT_SOURCE=auto's switch, against in-memory fakes for its ports (pure: no I/O)."""
+"""REPORT_SOURCE=auto's switch, against in-memory fakes for its ports (no I/O)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pytest
 
+from shared.bootstrap import App
 from shared.core.report import Report
 from shared.errors import GraphError
+from shared.settings import Settings
 from shared.sources import Checkpoint, FetchedReport
-from shared.sources.auto import AutoSource
+from shared.sources.auto import AutoSource, offers_beta
+from shared.sources.graph_client import is_gone
+from shared.sources.v1 import API as V1_API
 
 NOW = datetime(2026, 11, 2, 6, 0, 5, tzinfo=timezone.utc)
 GONE = GraphError("gone", status=404, code="Request_ResourceNotFound")
@@ -49,18 +54,18 @@ class Harness:
     told: list[str] = field(default_factory=list)
     announce_fails: bool = False
 
-    def source(self) -> AutoSource:
-        def announce(reason: str, now: datetime) -> bool:
-            # As shared.usecases.announcing's: told and recorded together, or neither.
-            if self.announce_fails:
-                return False
-            self.told.append(reason)
-            self.state.saved.append(reason)
-            self.state.reason = reason
-            return True
+    def announce(self, reason: str, now: datetime) -> bool:
+        # As shared.usecases.announcing's: told and recorded together, or neither.
+        if self.announce_fails:
+            return False
+        self.told.append(reason)
+        self.state.saved.append(reason)
+        self.state.reason = reason
+        return True
 
+    def source(self) -> AutoSource:
         return AutoSource(
-            beta=self.beta, v1=self.v1, state=self.state, announce=announce, clock=lambda: NOW
+            beta=self.beta, v1=self.v1, state=self.state, announce=self.announce, clock=lambda: NOW
         )
 
 
@@ -125,3 +130,74 @@ def test_a_checkpoint_resumes_the_v1_pass() -> None:
     h.source().fetch(checkpoint)
 
     assert h.v1.calls == [checkpoint] and h.beta.calls == []
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "gone"),
+    [
+        (404, "Request_ResourceNotFound", "Gone.", True),
+        (410, None, None, True),
+        (
+            400,
+            "BadRequest",
+            "Resource not found for the segment 'getCredentialUserRegistrationCount'.",
+            True,
+        ),
+        (400, "BadRequest", "Invalid filter clause.", False),
+        (400, None, "Resource not found for the segment 'x'.", False),
+        (403, "Authorization_RequestDenied", "Resource not found for the segment 'x'.", False),
+    ],
+)
+def test_gone_is_404_410_or_a_bad_request_naming_a_missing_segment(
+    status: int, code: str | None, message: str | None, gone: bool
+) -> None:
+    error = GraphError("x", status=status, code=code, graph_message=message)
+
+    assert is_gone(error) is gone
+
+
+def test_a_national_cloud_reads_v1_from_the_start_and_says_why_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness()
+    source = AutoSource(
+        beta=h.beta,
+        v1=h.v1,
+        state=h.state,
+        announce=h.announce,
+        clock=lambda: NOW,
+        beta_offered=False,
+    )
+
+    source.fetch()
+    source.fetch()
+
+    assert h.beta.calls == [] and len(h.v1.calls) == 2
+    assert h.told == [] and h.state.saved == []  # nothing to switch from
+    assert sum("national cloud" in r.message for r in caplog.records) == 1
+    assert source.api == "v1"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "offered"),
+    [
+        ("https://graph.microsoft.com", True),
+        ("http://127.0.0.1:8081", True),  # the loopback stand-in: beta first, as globally
+        ("https://graph.microsoft.us", False),
+        ("https://dod-graph.microsoft.us", False),
+        ("https://microsoftgraph.chinacloudapi.cn", False),
+        ("https://GRAPH.MICROSOFT.US", False),
+    ],
+)
+def test_beta_is_offered_everywhere_but_the_national_clouds(endpoint: str, offered: bool) -> None:
+    assert offers_beta(endpoint) is offered
+
+
+def test_the_composition_root_gives_a_national_cloud_the_v1_source_from_the_start() -> None:
+    environ = {"AzureWebJobsStorage": "UseDevelopmentStorage=true"}
+    app = App(Settings.from_env({**environ, "GRAPH_ENDPOINT": "https://graph.microsoft.us"}))
+    try:
+        assert app.source.api == V1_API
+    finally:
+        app.close()

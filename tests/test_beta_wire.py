@@ -13,6 +13,7 @@ from shared.core.report import INT64_MAX
 from shared.errors import ReportFormatError
 from shared.sources.beta import parse_report
 from standins.reports import (
+    EARLIER_API_EXAMPLE,
     PUBLISHED_API_EXAMPLE,
     PUBLISHED_COUNTS,
     PUBLISHED_RESOURCE_IN_COLLECTION,
@@ -46,7 +47,7 @@ def test_every_documented_shape_gives_the_same_counts_as_integers(shape: str) ->
 @pytest.mark.parametrize(
     ("published", "report_id"),
     [
-        (PUBLISHED_API_EXAMPLE, "d3590ed6-52b3-4102-aeff-aad2292ab01234"),
+        (EARLIER_API_EXAMPLE, "d3590ed6-52b3-4102-aeff-aad2292ab01234"),
         (PUBLISHED_RESOURCE_IN_COLLECTION, "String"),
     ],
     ids=["api-page-misspelt", "resource-page"],
@@ -60,6 +61,13 @@ def test_microsoft_s_published_examples_are_accepted_byte_for_byte(
     assert parsed.total_users == 23123
     assert dict(parsed.counts) == PUBLISHED_COUNTS
     assert parsed.report_id == report_id
+
+
+def test_today_s_published_api_example_is_accepted_byte_for_byte() -> None:
+    parsed = parse_report(PUBLISHED_API_EXAMPLE)
+
+    assert (parsed.report_id, parsed.total_users) == ("id-value", 23123)
+    assert dict(parsed.counts) == {"registered": 23423}
 
 
 def test_a_total_sent_as_a_string_is_a_number() -> None:
@@ -110,7 +118,6 @@ def test_html_is_quoted_in_the_error_so_the_log_shows_what_arrived() -> None:
     [
         ({"error": {"code": "x"}}, "value"),
         ({"value": {"totalUserCount": 1}}, "value"),
-        ({"value": []}, "value"),
         ({"value": [1]}, "value[0]"),
         ({"value": [{"userRegistrationCounts": []}]}, "value[0].totalUserCount"),
         ({"value": [{"totalUserCount": 1}]}, "value[0].userRegistrationCounts"),
@@ -403,14 +410,10 @@ def test_a_negative_count_says_it_must_not_be_negative() -> None:
     assert failure.value.problem == "must not be negative, got -3"
 
 
-def test_an_empty_value_says_graph_returned_no_report() -> None:
-    with pytest.raises(ReportFormatError) as failure:
-        parse_report(body({"@odata.context": "x", "value": []}))
+def test_an_empty_value_is_a_report_of_no_users() -> None:
+    parsed = parse_report(body({"@odata.context": "x", "value": []}))
 
-    assert (failure.value.field, failure.value.problem) == (
-        "value",
-        "empty: Graph returned no report",
-    )
+    assert (parsed.report_id, parsed.total_users, dict(parsed.counts)) == (None, 0, {})
 
 
 def test_a_value_that_is_not_a_list_says_what_it_is() -> None:

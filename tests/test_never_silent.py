@@ -27,7 +27,7 @@ from shared.usecases.checking import check_snapshot
 from shared.usecases.fetching import fetch_and_store
 from standins.graph import graph_error
 from standins.loopback import LoopbackServer, Reply, Request
-from standins.reports import PUBLISHED_API_EXAMPLE, report
+from standins.reports import EARLIER_API_EXAMPLE, report
 from tests.conftest import CycleHarness, fails_with
 
 
@@ -93,7 +93,7 @@ def test_the_published_example_is_stored_and_checked_with_a_count_above_the_tota
     cycle: CycleHarness,
 ) -> None:
     cycle.use_webhook()
-    cycle.graph.report_body = PUBLISHED_API_EXAMPLE
+    cycle.graph.report_body = EARLIER_API_EXAMPLE  # four statuses, one above the total
 
     cycle.run()
 

@@ -19,6 +19,7 @@ from shared.sources.v1 import API as DETAILS_API
 from standins.graph import DetailsService, RateLimit, graph_error
 from standins.loopback import Reply
 from standins.registration_details import SyntheticTenant
+from standins.reports import PUBLISHED_API_EXAMPLE, report
 from tests.conftest import CycleHarness, fails_with
 
 TENANT = SyntheticTenant(users=2_300, seed=11)
@@ -42,6 +43,10 @@ def serve_tenant(cycle: CycleHarness, tenant: SyntheticTenant = TENANT, **option
 
 def stored_counts(cycle: CycleHarness) -> dict[str, int]:
     (entity,) = cycle.snapshots()
+    return stored_counts_of(entity)
+
+
+def stored_counts_of(entity: dict) -> dict[str, int]:
     counts = {
         k.removeprefix("Count_"): v.value for k, v in entity.items() if k.startswith("Count_")
     }
@@ -238,3 +243,136 @@ def test_a_first_page_refused_again_fails_the_fetch_instead_of_looping(
 
     pages = [r for r in cycle.graph.details_requests if not r.path.endswith("/$count")]
     assert len(pages) == 2  # with $select/$top, then once without: then the error stands
+
+
+def test_auto_moves_to_v1_when_graph_answers_the_removed_report_as_an_unknown_segment(
+    cycle: CycleHarness,
+) -> None:
+    # What Graph sends for a removed beta function: 400 BadRequest, "Resource not found for
+    # the segment 'getCredentialUserRegistrationCount'.", not 404.
+    cycle.use_webhook()
+    serve_tenant(cycle)
+    cycle.graph.beta_removed = True
+
+    cycle.run()
+
+    (entity,) = cycle.snapshots()
+    assert entity["Source"] == DETAILS_API
+    assert [t for t in titles(cycle) if "now reading v1.0" in t]
+
+
+def test_a_bad_request_that_is_not_a_missing_segment_does_not_move_auto(
+    cycle: CycleHarness,
+) -> None:
+    serve_tenant(cycle)
+    cycle.graph.script.then(*[graph_error(400, "BadRequest", "Invalid filter clause.")] * 3)
+
+    with fails_with(GraphError, match="Invalid filter clause"):
+        cycle.run_once()
+
+    assert cycle.graph.details_requests == []
+    assert cycle.snapshots() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"value": []}, report(0, {"registered": 0, "mfaRegistered": 0})],
+    ids=["empty-collection", "total-0"],
+)
+def test_auto_reads_v1_for_a_run_whose_beta_answer_carries_no_data(
+    cycle: CycleHarness, caplog: pytest.LogCaptureFixture, body: dict
+) -> None:
+    cycle.use_webhook()
+    serve_tenant(cycle)
+    cycle.graph.report_body = json.dumps(body).encode()
+
+    cycle.run()
+    cycle.clock.advance(days=1)
+    cycle.run()
+
+    assert [e["Source"] for e in cycle.snapshots()] == [DETAILS_API, DETAILS_API]
+    assert stored_counts_of(cycle.snapshots()[0]) == TENANT.expected()
+    assert len(cycle.graph.report_requests) == 2  # one run's fallback, not a switch for good
+    assert not [t for t in titles(cycle) if "now reading v1.0" in t]
+    warnings = [
+        r for r in caplog.records if r.levelname == "WARNING" and "counts no users" in r.message
+    ]
+    assert len(warnings) == 2
+
+
+def test_the_beta_source_stores_an_empty_report_as_zero_users(cycle: CycleHarness) -> None:
+    cycle.configure(REPORT_SOURCE="beta")
+    cycle.graph.report_body = b'{"value": []}'
+
+    cycle.run()
+
+    (entity,) = cycle.snapshots()
+    assert entity["TotalUserCount"].value == 0
+    assert entity["Source"] == SOURCE_API
+
+
+def test_users_whose_nullable_fields_are_null_are_counted_and_null_types_as_members(
+    cycle: CycleHarness,
+) -> None:
+    # The v1.0 metadata lets isAdmin, methodsRegistered and userType be null.
+    users = [TENANT.user(index) for index in range(TENANT.users)]
+    for name in ("isAdmin", "methodsRegistered", "userType"):
+        assert any(user[name] is None for user in users), name
+    cycle.configure(REPORT_SOURCE="v1", INCLUDE_GUESTS="false")
+    serve_tenant(cycle)
+
+    cycle.run()
+
+    members = sum(1 for user in users if user["userType"] != "guest")  # null ones included
+    assert stored_counts(cycle) == TENANT.expected(include_guests=False)
+    assert stored_counts(cycle)["total"] == members
+
+
+def test_every_documented_phishing_resistant_method_counts(cycle: CycleHarness) -> None:
+    documented = {
+        "fido",
+        "fido2",
+        "fido2SecurityKey",
+        "passKeyDeviceBound",
+        "passKeyDeviceBoundAuthenticator",
+        "passKeyDeviceBoundWindowsHello",
+        "passKeySynced",
+        "windowsHelloForBusiness",
+        "macOsSecureEnclaveKey",
+    }
+    sole = {  # users whose one phishing-resistant method is this one
+        method
+        for user in (TENANT.user(index) for index in range(TENANT.users))
+        for method in documented & set(user["methodsRegistered"] or ())
+        if len(documented & set(user["methodsRegistered"] or ())) == 1
+    }
+    assert sole == documented, documented - sole
+    cycle.configure(REPORT_SOURCE="v1")
+    serve_tenant(cycle)
+
+    cycle.run()
+
+    assert stored_counts(cycle)["phishingResistant"] == TENANT.expected()["phishingResistant"]
+
+
+def test_a_skip_token_refused_with_an_empty_code_restarts_the_pass(cycle: CycleHarness) -> None:
+    # How this report refuses a skip token: 400, code "", message "Invalid Skip Token".
+    cycle.configure(REPORT_SOURCE="v1")
+    serve_tenant(cycle, page_failures={3: [graph_error(400, "", "Invalid Skip Token")]})
+
+    cycle.run_once()  # one invocation: no host retry to hide a failed pass
+
+    assert stored_counts(cycle) == TENANT.expected()
+    pages = [r for r in cycle.graph.details_requests if not r.path.endswith("/$count")]
+    assert sum("$skiptoken" not in r.query for r in pages) == 2  # the first page, twice
+
+
+def test_the_beta_report_as_published_today_is_stored_as_it_is(cycle: CycleHarness) -> None:
+    cycle.graph.report_body = PUBLISHED_API_EXAMPLE  # byte for byte, "id": "id-value"
+
+    cycle.run()
+
+    (entity,) = cycle.snapshots()
+    assert entity["Source"] == SOURCE_API
+    assert entity["ReportId"] == "id-value"
+    assert stored_counts_of(entity) == {"total": 23123, "registered": 23423}

@@ -130,9 +130,11 @@ def test_no_names_are_collected_unless_asked_for() -> None:
         ({"isMfaRegistered": None}, "value[12].isMfaRegistered", "boolean, got null"),
         ({"isMfaRegistered": "true"}, "value[12].isMfaRegistered", "boolean, got a string"),
         ({"isSsprCapable": 1}, "value[12].isSsprCapable", "boolean, got an integer"),
-        ({"isAdmin": []}, "value[12].isAdmin", "boolean, got a list"),
+        ({"isAdmin": []}, "value[12].isAdmin", "boolean or null, got a list"),
         ({"id": ""}, "value[12].id", "non-empty string"),
-        ({"userType": 3}, "value[12].userType", "string, got an integer"),
+        ({"userType": 3}, "value[12].userType", "string or null, got an integer"),
+        ({"userPrincipalName": None}, "value[12].userPrincipalName", "never null"),
+        ({"id": None}, "value[12].id", "got null"),
         ({"userPrincipalName": 7}, "value[12].userPrincipalName", "string, got an integer"),
         ({"methodsRegistered": "fido2"}, "value[12].methodsRegistered", "list, got a string"),
         ({"methodsRegistered": ["email", 5]}, "value[12].methodsRegistered[1]", "an integer"),
@@ -168,11 +170,35 @@ def test_a_record_that_is_not_an_object_and_a_value_that_is_not_a_list_are_rejec
         Tally(Scope()).add_page({"id": "x"})
 
 
-def test_a_null_upn_still_counts_under_the_user_id() -> None:
+def test_an_empty_upn_still_counts_under_the_user_id() -> None:
     tally = Tally(Scope(), admin_names=1)
-    tally.add_page([record(userPrincipalName=None, isAdmin=True)])
+    tally.add_page([record(userPrincipalName="", isAdmin=True)])
     assert tally.total == 1
     assert tally.summary().admins_without_mfa == ("6f1c3b2a-0000-4000-8000-000000000001",)
+
+
+def test_the_fields_the_schema_lets_be_null_are_counted() -> None:
+    # v1.0 metadata: isAdmin, methodsRegistered and userType have no Nullable="false".
+    tally = Tally(Scope())
+    tally.add_page(
+        [
+            record(isAdmin=None, methodsRegistered=["fido2SecurityKey"]),  # not an admin
+            record(methodsRegistered=None),  # no methods
+            record(userType=None, methodsRegistered=["fido2SecurityKey"]),  # counted
+        ]
+    )
+
+    summary = tally.summary()
+    assert summary.report.total_users == 3
+    assert summary.report.counts["adminsWithoutMfa"] == 0
+    assert summary.report.counts["phishingResistant"] == 2
+
+
+def test_with_guests_left_out_a_null_user_type_counts_as_a_member() -> None:
+    tally = Tally(Scope.of(include_guests=False))
+    tally.add_page([record(userType=None), record(userType="guest"), record(userType="member")])
+
+    assert tally.summary().report.total_users == 2
 
 
 def test_a_tally_saved_mid_way_and_resumed_gives_the_uninterrupted_result() -> None:
@@ -245,3 +271,32 @@ def test_the_pacer_does_not_wait_when_requests_are_already_slow() -> None:
         pacer.wait()
         time.now += 2.5
     assert time.sleeps == []
+
+
+def test_the_phishing_resistant_set_is_microsoft_s_documented_methods_registered_values() -> None:
+    # usageAuthMethod's phishing-resistant members, and fido2 (the v1.0 page's example).
+    assert PHISHING_RESISTANT_METHODS == {
+        "fido",
+        "fido2",
+        "fido2SecurityKey",
+        "passKeyDeviceBound",
+        "passKeyDeviceBoundAuthenticator",
+        "passKeyDeviceBoundWindowsHello",
+        "passKeySynced",
+        "windowsHelloForBusiness",
+        "macOsSecureEnclaveKey",
+    }
+
+
+def test_a_method_graph_adds_later_or_a_strength_name_is_counted_nowhere() -> None:
+    tally = Tally(Scope())
+    tally.add_page(
+        [
+            record(methodsRegistered=["someMethodGraphAddsNextYear"]),
+            record(methodsRegistered=["x509CertificateMultiFactor"]),  # a strength, not a method
+            record(methodsRegistered=["fido"]),  # the legacy value
+        ]
+    )
+
+    assert tally.summary().report.counts["phishingResistant"] == 1
+    assert tally.summary().report.total_users == 3

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -35,12 +36,20 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
-# What Graph answers for a report that no longer exists. A 400 counts only with a code that
-# says so: the decision branches on the code, never on the message's wording.
+# What Graph answers for a report that no longer exists: 404 or 410, a 400 whose code says so,
+# or - what Graph really sends for a path segment it does not know, such as a removed beta
+# function - a 400 with the generic code `BadRequest` and the message "Resource not found for
+# the segment '<segment>'." (public reports for removed or misplaced beta segments show exactly
+# that: microsoftgraph/microsoft-graph-docs-contrib#7002 for 'identityRiskEvents',
+# microsoftgraph/msgraph-beta-sdk-python#764 for 'auditLog'). `BadRequest` alone is far too
+# broad (a refused $select is one too), so this is the one decision that reads the wording:
+# code `BadRequest` AND that documented message shape; everywhere else decisions branch on
+# codes only.
 _GONE_STATUSES = frozenset({404, 410})
 _GONE_CODES = frozenset(
     {"Request_ResourceNotFound", "ResourceNotFound", "UnknownResource", "BadRequest_NotFound"}
 )
+_NOT_FOUND_MESSAGE = re.compile(r"\s*resource not found for the segment\b", re.IGNORECASE)
 
 _PERMISSION = (
     "the app's identity lacks the Microsoft Graph application permission {permission} "
@@ -61,6 +70,7 @@ _ADVICE_BY_STATUS = {
     403: _PERMISSION,
     404: "Graph has no such report here: check GRAPH_ENDPOINT (national clouds have their own)",
 }
+_GONE_ADVICE = _ADVICE_BY_STATUS[404]
 
 
 class GraphClient:
@@ -198,7 +208,9 @@ def graph_error(
     code, message = error_body(response)
     status = response.status_code
     retryable = status in RETRY_STATUSES
-    advice = _ADVICE_BY_CODE.get(code or "") or _ADVICE_BY_STATUS.get(status)
+    advice = _ADVICE_BY_CODE.get(code or "") or (
+        _GONE_ADVICE if _says_gone(status, code, message) else _ADVICE_BY_STATUS.get(status)
+    )
     advice = advice.format(permission=permission) if advice else None
     if retryable:
         advice = f"Graph kept failing {tries}; the next run will try again"
@@ -215,7 +227,17 @@ def graph_error(
 def is_gone(error: GraphError) -> bool:
     """Whether Graph's answer says the report no longer exists (not: is refused, throttled or
     failing, which are problems to report)."""
-    return error.status in _GONE_STATUSES or (error.status == 400 and error.code in _GONE_CODES)
+    return _says_gone(error.status, error.code, error.graph_message)
+
+
+def _says_gone(status: int | None, code: str | None, message: str | None) -> bool:
+    if status in _GONE_STATUSES:
+        return True
+    if status != 400:
+        return False
+    if code in _GONE_CODES:
+        return True
+    return code == "BadRequest" and bool(message and _NOT_FOUND_MESSAGE.match(message))
 
 
 def error_body(response: httpx.Response) -> tuple[str | None, str | None]:

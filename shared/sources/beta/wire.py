@@ -8,10 +8,10 @@ Microsoft's published examples disagree with each other, and real tenants send a
 - items carrying `"@odata.type": "microsoft.graph.userRegistrationCount"`;
 - Int64 numbers sent as JSON strings (`"23123"`), as OData does under IEEE754Compatible.
 All of them arrive inside a collection: `{"value": [{"id", "totalUserCount",
-"userRegistrationCounts": [...]}]}`. Anything else raises `ReportFormatError` naming the field,
-so that nothing untrustworthy is ever stored. Statuses this code does not know are kept, and so
-is a count above the total (the total counts enabled users only; the published examples show
-`registered` 23423 of 23123).
+"userRegistrationCounts": [...]}]}`; an empty collection is a report of 0 users. Anything else
+raises `ReportFormatError` naming the field, so that nothing untrustworthy is ever stored.
+Statuses this code does not know are kept, and so is a count above the total (the total counts
+enabled users only; the published examples show `registered` 23423 of 23123).
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ def parse_report(body: bytes | str) -> Report:
     if not isinstance(value, list):
         raise ReportFormatError("value", f"expected a list, got {kind_of(value)}")
     if not value:
-        raise ReportFormatError("value", "empty: Graph returned no report")
+        # Microsoft says of the retired sibling reports that they "stop returning data": an
+        # empty collection is a report that counts nobody, for the checks to alert on, not a
+        # format error that would fail every run for good.
+        return Report(report_id=None, total_users=0, counts={})
     if len(value) > 1:
         raise ReportFormatError("value", f"expected one report for the tenant, got {len(value)}")
     return _parse_item(value[0], "value[0]")

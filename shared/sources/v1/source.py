@@ -14,7 +14,8 @@ The pass:
 - is all or nothing: a page that finally fails (or a record that does not validate) fails the
   whole pass and returns nothing;
 - restarts once from the first page when Graph says the skip token in a nextLink has expired
-  (HTTP 400 with a code about the page/skip token, e.g. `Directory_ExpiredPageToken`);
+  (HTTP 400 with a code about the page/skip token, e.g. `Directory_ExpiredPageToken`, or with
+  an empty code and the message "Invalid Skip Token", as this report answers);
 - can stop early: given a deadline, it returns a `Checkpoint` (the next link and the counters so
   far, a small JSON) instead of outliving it, and a later call resumes from that checkpoint with
   the same result an uninterrupted pass gives. Each call reads at least one page, so a chain of
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
@@ -60,6 +62,10 @@ _ALWAYS_COUNTED = frozenset({"registered", "enabled", "capable", "mfaRegistered"
 # same (the reports service documents none), since restarting once is harmless.
 _EXPIRED_TOKEN_CODES = frozenset({"Directory_ExpiredPageToken"})
 _TOKEN_WORDS = ("skiptoken", "pagetoken")
+# This report's own answer for a skip token it no longer takes: 400 with an EMPTY code and the
+# message "Invalid Skip Token". With no code to branch on, the wording is all there is; a
+# restart on a false match costs one pass, never a wrong count.
+_INVALID_SKIPTOKEN_MESSAGE = re.compile(r"\s*invalid\s*skip\s*token\b", re.IGNORECASE)
 # What Graph answers for query options a resource does not support.
 _QUERY_REFUSED_CODES = frozenset({"Request_UnsupportedQuery", "BadRequest", "Request_BadRequest"})
 
@@ -281,8 +287,8 @@ def _query_refused(response: httpx.Response) -> bool:
 def _is_expired_skiptoken(response: httpx.Response) -> bool:
     if response.status_code != 400:
         return False
-    code, _ = error_body(response)
+    code, message = error_body(response)
     if not code:
-        return False
+        return bool(message and _INVALID_SKIPTOKEN_MESSAGE.match(message))
     lowered = code.lower()
     return code in _EXPIRED_TOKEN_CODES or any(word in lowered for word in _TOKEN_WORDS)

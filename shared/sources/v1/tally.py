@@ -20,6 +20,13 @@ stored), so a pass resumed from a checkpoint lists only the names it read itself
 
 Every record is validated: a missing field or a wrong type raises ReportFormatError naming it
 (`value[12].isMfaRegistered`), so that nothing is counted from an answer we do not understand.
+Null is judged by the v1.0 metadata (microsoftgraph/msgraph-metadata,
+clean_v10_metadata/cleanMetadata.xml, EntityType userRegistrationDetails): `isAdmin`,
+`methodsRegistered` and `userType` carry no `Nullable="false"`, so null is a value Graph may
+send, and real tenants do for `userType`. A null `isAdmin` is not an admin, a null
+`methodsRegistered` has no methods, a null `userType` counts in the total (and as a member when
+guests are left out). The six flags, `id` and `userPrincipalName` are `Nullable="false"`: a null
+there is refused, naming the field.
 """
 
 from __future__ import annotations
@@ -58,16 +65,20 @@ SELECT_FIELDS: tuple[str, ...] = (
     "methodsRegistered",
 )
 
-# methodsRegistered values that are phishing-resistant. Graph documents the value names in the
-# evolvable enum `usageAuthMethod` (https://learn.microsoft.com/graph/api/resources/usageauthmethod
+# methodsRegistered values that are phishing-resistant. Graph documents the values in the
+# evolvable enum `usageAuthMethod` ("the authentication method used for user credential and
+# registration activity": https://learn.microsoft.com/graph/api/resources/usageauthmethod
 # ?view=graph-rest-beta): FIDO2 security keys, passkeys (device-bound, in Microsoft
-# Authenticator, in Windows Hello, synced), Windows Hello for Business and the macOS Platform SSO
-# secure-enclave key. `fido2` is the spelling the v1.0 resource page's description uses.
-# Certificate-based authentication has no member in that enum; `x509CertificateMultiFactor` is
-# the name Microsoft uses for multifactor CBA elsewhere (authentication strengths), included so
-# that a tenant reporting it is counted. Single-factor CBA is not phishing-resistant MFA.
+# Authenticator, in Windows Hello, synced: Microsoft says to treat synced passkeys as phishing
+# resistant), Windows Hello for Business, the macOS Platform SSO secure-enclave key, and the
+# legacy `fido`; `fido2` is the spelling the v1.0 resource page's example uses
+# (https://learn.microsoft.com/graph/api/resources/userregistrationdetails). Certificate-based
+# authentication has no member there: `x509CertificateMultiFactor` is an authentication-strength
+# combination, not a methodsRegistered value, so it is not listed. A value Graph adds later is
+# simply counted nowhere: it never fails a pass.
 PHISHING_RESISTANT_METHODS = frozenset(
     {
+        "fido",
         "fido2",
         "fido2SecurityKey",
         "passKeyDeviceBound",
@@ -76,7 +87,6 @@ PHISHING_RESISTANT_METHODS = frozenset(
         "passKeySynced",
         "windowsHelloForBusiness",
         "macOsSecureEnclaveKey",
-        "x509CertificateMultiFactor",
     }
 )
 
@@ -138,22 +148,23 @@ class Tally:
                 raise ReportFormatError(path, f"expected an object, got {kind_of(record)}")
             user_id = _string(record, "id", path)
             upn = _upn(record, path)
-            user_type = _string(record, "userType", path)
-            is_admin = _flag(record, "isAdmin", path)
+            user_type = _nullable_string(record, "userType", path)
+            is_admin = _nullable_flag(record, "isAdmin", path)
             flags = [_flag(record, name, path) for name, _ in _FLAG_METRICS]
-            methods = record.get("methodsRegistered")
+            methods = _present(record, "methodsRegistered", path)
+            if methods is None:
+                methods = []
             if not isinstance(methods, list):
-                problem = (
-                    "missing" if methods is None else f"expected a list, got {kind_of(methods)}"
+                raise ReportFormatError(
+                    f"{path}.methodsRegistered", f"expected a list, got {kind_of(methods)}"
                 )
-                raise ReportFormatError(f"{path}.methodsRegistered", problem)
             for position, method in enumerate(methods):
                 if not isinstance(method, str):
                     raise ReportFormatError(
                         f"{path}.methodsRegistered[{position}]",
                         f"expected a string, got {kind_of(method)}",
                     )
-            if not guests and user_type == "guest":
+            if not guests and user_type == "guest":  # a null userType counts as a member
                 continue
             if excluded and (user_id.lower() in excluded or (upn or "").lower() in excluded):
                 continue
@@ -220,6 +231,29 @@ def _flag(record: dict[str, Any], name: str, path: str) -> bool:
     raise ReportFormatError(f"{path}.{name}", problem)
 
 
+def _present(record: dict[str, Any], name: str, path: str) -> Any:
+    """The field's value (None for null); a field asked for and not sent is refused."""
+    if name not in record:
+        raise ReportFormatError(f"{path}.{name}", "missing")
+    return record[name]
+
+
+def _nullable_flag(record: dict[str, Any], name: str, path: str) -> bool:
+    value = _present(record, name, path)
+    if value is None:
+        return False
+    if value is True or value is False:
+        return value
+    raise ReportFormatError(f"{path}.{name}", f"expected a boolean or null, got {kind_of(value)}")
+
+
+def _nullable_string(record: dict[str, Any], name: str, path: str) -> str | None:
+    value = _present(record, name, path)
+    if value is None or isinstance(value, str):
+        return value
+    raise ReportFormatError(f"{path}.{name}", f"expected a string or null, got {kind_of(value)}")
+
+
 def _string(record: dict[str, Any], name: str, path: str) -> str:
     value = record.get(name)
     if isinstance(value, str) and value:
@@ -230,11 +264,14 @@ def _string(record: dict[str, Any], name: str, path: str) -> str:
 
 
 def _upn(record: dict[str, Any], path: str) -> str | None:
-    """The UPN is used only to match exclusions and name admins: null is tolerated (the record
-    still counts, under its id), a missing field or another type is not."""
-    if "userPrincipalName" not in record:
-        raise ReportFormatError(f"{path}.userPrincipalName", "missing")
-    value = record["userPrincipalName"]
-    if value is None or isinstance(value, str):
+    """The UPN matches exclusions and names admins. The schema says it is never null, so a null
+    is refused like any answer we do not understand; an empty one counts under the user id."""
+    value = _present(record, "userPrincipalName", path)
+    if isinstance(value, str):
         return value or None
-    raise ReportFormatError(f"{path}.userPrincipalName", f"expected a string, got {kind_of(value)}")
+    problem = (
+        "null, but the v1.0 schema says it is never null"
+        if value is None
+        else (f"expected a string, got {kind_of(value)}")
+    )
+    raise ReportFormatError(f"{path}.userPrincipalName", problem)
