@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Grant Microsoft Graph's application permissions Reports.Read.All (the beta report) and
-# AuditLog.Read.All (v1.0 userRegistrationDetails) - app role assignments - to the function app's
-# managed identity, with the Azure CLI (`az rest` only). The Azure portal cannot grant app roles
-# to a managed identity.
+# Grant the function app's managed identity the Microsoft Graph application permissions (app
+# role assignments) that its configuration needs, and no others, with the Azure CLI (`az rest`
+# only). The Azure portal cannot grant app roles to a managed identity.
+#
+#   Reports.Read.All   the beta report: --report-source auto or beta (the app's REPORT_SOURCE)
+#   AuditLog.Read.All  v1.0 userRegistrationDetails: --report-source auto or v1 (it also reads
+#                      every sign-in and audit log, so a beta-only deployment goes without it)
+#   Policy.Read.All    --enforcement (the app's CHECK_ENFORCEMENT=true): Conditional Access
+#                      policies and security defaults
 #
 # Usage:
-#   infra/grant-reports-read-all.sh --principal-id <object id of the managed identity>
-#   infra/grant-reports-read-all.sh --principal-id <object id of the managed identity> --check
+#   infra/grant-reports-read-all.sh --principal-id <id> [--report-source auto|beta|v1]
+#                                   [--enforcement] [--check]
 #
 # It looks up Microsoft Graph's service principal (app id 00000003-0000-0000-c000-000000000000)
-# and the ids of its Application roles by name, and assigns each role the identity does not
-# already have: running it twice is fine, and an identity granted only Reports.Read.All by an
-# earlier version of this script gets just AuditLog.Read.All.
+# and the ids of its Application roles by name, and assigns each needed role the identity does
+# not already have: running it twice is fine, and an identity that has some of them gets just
+# the others. A role it has that the configuration does not need is never removed, but named,
+# with the command that removes it.
 #
-# Exit status: 0 both granted (now or already); 1 error; 2 bad arguments;
-#              3 with --check only: one or both not granted (--check never changes anything).
+# Exit status: 0 every needed role granted (now or already); 1 error; 2 bad arguments;
+#              3 with --check only: a needed role is not granted (--check never changes anything).
 #
 # Who may run it: granting a Microsoft Graph app role needs the Entra role Privileged Role
 # Administrator (or Global Administrator). --check only reads, which any member user may do
@@ -24,7 +30,10 @@
 set -euo pipefail
 
 GRAPH_APP_ID=00000003-0000-0000-c000-000000000000 # Microsoft Graph, the same in every tenant
-ROLES=(Reports.Read.All AuditLog.Read.All)
+# Every role this app can use, and what for; which of them are needed comes from the options.
+ROLES=(Reports.Read.All AuditLog.Read.All Policy.Read.All)
+PURPOSES=("the beta report" "the v1.0 source, userRegistrationDetails"
+  "CHECK_ENFORCEMENT, Conditional Access and security defaults")
 GRAPH=${GRAPH_ENDPOINT:-https://graph.microsoft.com}
 GRAPH=${GRAPH%/}
 NOT_GRANTED=3
@@ -32,8 +41,12 @@ GUID='^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{1
 
 usage() {
   cat <<'EOF'
-usage: infra/grant-reports-read-all.sh --principal-id <object id of the managed identity> [--check]
-  --check   only report: exit 0 when Reports.Read.All and AuditLog.Read.All are granted, 3 when not
+usage: infra/grant-reports-read-all.sh --principal-id <object id of the managed identity>
+           [--report-source auto|beta|v1] [--enforcement] [--check]
+  --report-source  the app's REPORT_SOURCE (default auto): beta needs Reports.Read.All,
+                   v1 AuditLog.Read.All, auto both
+  --enforcement    the app runs with CHECK_ENFORCEMENT=true: Policy.Read.All as well
+  --check          only report what is missing: exit 0 when nothing is, 3 when something is
   GRAPH_ENDPOINT   Microsoft Graph's root for national clouds (default https://graph.microsoft.com)
 EOF
 }
@@ -45,6 +58,8 @@ fail() {
 
 principal=""
 check=false
+source=auto
+enforcement=false
 while [ $# -gt 0 ]; do
   case $1 in
     --principal-id)
@@ -53,6 +68,13 @@ while [ $# -gt 0 ]; do
       shift 2
       ;;
     --principal-id=*) principal=${1#*=}; shift ;;
+    --report-source)
+      [ $# -ge 2 ] || { echo "--report-source needs a value" >&2; usage >&2; exit 2; }
+      source=$2
+      shift 2
+      ;;
+    --report-source=*) source=${1#*=}; shift ;;
+    --enforcement) enforcement=true; shift ;;
     --check) check=true; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -60,6 +82,21 @@ while [ $# -gt 0 ]; do
 done
 
 [ -n "$principal" ] || { echo "--principal-id is required" >&2; usage >&2; exit 2; }
+case $source in
+  auto | beta | v1) ;;
+  *)
+    echo "--report-source must be auto, beta or v1 (got '$source')" >&2
+    usage >&2
+    exit 2
+    ;;
+esac
+# needed[i]: ROLES[i] is used by this configuration. `configuration` names it in messages.
+needed=(false false false)
+case $source in auto | beta) needed[0]=true ;; esac
+case $source in auto | v1) needed[1]=true ;; esac
+! $enforcement || needed[2]=true
+configuration="--report-source $source"
+! $enforcement || configuration+=" --enforcement"
 # Checked before it goes into a URL: a GUID, nothing else (no '/', '?', '..').
 [[ $principal =~ $GUID ]] ||
   fail "--principal-id must be the managed identity's object (principal) id, a GUID; got '$principal'"
@@ -125,21 +162,26 @@ graph_sp=${lines[0]:-}
 role_ids=()
 for i in "${!ROLES[@]}"; do
   role_id=${lines[i + 1]:-}
-  [ -n "$role_id" ] || fail "Microsoft Graph has no application role named ${ROLES[i]}"
-  [[ $role_id =~ $GUID ]] || fail "unexpected answer from Graph: role id '$role_id' for ${ROLES[i]}"
+  if [ -z "$role_id" ]; then
+    ! ${needed[i]} || fail "Microsoft Graph has no application role named ${ROLES[i]}"
+    role_id=absent # not needed here, and matching no assignment
+  elif ! [[ $role_id =~ $GUID ]]; then
+    fail "unexpected answer from Graph: role id '$role_id' for ${ROLES[i]}"
+  fi
   role_ids+=("$role_id")
 done
 
-# 2. Which are assigned already? Follow @odata.nextLink pages until every role is found or the
-# pages end, but only within $GRAPH (the token must not go anywhere else).
+# 2. Which are assigned already (the assignment's id, or '')? Follow @odata.nextLink pages until
+# every role is found or the pages end, but only within $GRAPH (the token must not go anywhere
+# else). Roles not needed are looked for too, to be named if present.
 assignments="servicePrincipals/$principal/appRoleAssignments"
 query="["
 for role_id in "${role_ids[@]}"; do
-  query+="length(value[?appRoleId=='$role_id' && resourceId=='$graph_sp']), "
+  query+="(value[?appRoleId=='$role_id' && resourceId=='$graph_sp'].id | [0]) || '', "
 done
 query+="\"@odata.nextLink\" || '']"
-granted=()
-for i in "${!ROLES[@]}"; do granted+=(0); done
+granted=() # the assignment's id, or '' while not found
+for i in "${!ROLES[@]}"; do granted+=(""); done
 page=$assignments
 pages=0
 while :; do
@@ -148,15 +190,17 @@ while :; do
   answer=$(graph GET "$page" --output tsv --query "$query")
   lines=()
   while IFS= read -r line; do lines+=("$line"); done <<<"$answer"
-  missing=0
+  unfound=0
   for i in "${!ROLES[@]}"; do
-    count=${lines[i]:-}
-    [[ $count =~ ^[0-9]+$ ]] || fail "unexpected answer from Graph for $page: '$answer'"
-    [ "$count" = 0 ] || granted[i]=1
-    [ "${granted[i]}" = 1 ] || missing=$((missing + 1))
+    found=${lines[i]:-}
+    # An assignment's id is not a GUID but base64url (it goes into a DELETE URL if not needed).
+    [ -z "$found" ] || [[ $found =~ ^[A-Za-z0-9_-]+$ ]] ||
+      fail "unexpected answer from Graph for $page: '$answer'"
+    [ -n "${granted[i]}" ] || granted[i]=$found
+    [ -n "${granted[i]}" ] || [ "${role_ids[i]}" = absent ] || unfound=$((unfound + 1))
   done
   next_link=${lines[${#ROLES[@]}]:-}
-  if [ "$missing" = 0 ] || [ -z "$next_link" ]; then
+  if [ "$unfound" = 0 ] || [ -z "$next_link" ]; then
     break
   fi
   case $next_link in
@@ -166,22 +210,33 @@ while :; do
 done
 
 to_grant=()
+missing=()
 for i in "${!ROLES[@]}"; do
   role=${ROLES[i]}
-  if [ "${granted[i]}" = 1 ]; then
+  if ! ${needed[i]}; then
+    [ -z "${granted[i]}" ] || echo "$role is granted to $principal, but $configuration does" \
+      "not need it (${PURPOSES[i]}). Nothing here removes a grant; if nothing else uses it:" \
+      "az rest --method DELETE --url $GRAPH/v1.0/$assignments/${granted[i]}"
+  elif [ -n "${granted[i]}" ]; then
     if $check; then
       echo "$role is granted to $principal."
     else
       echo "$role is already granted to $principal; nothing changed."
     fi
   elif $check; then
-    echo "$role is NOT granted to $principal. Run this script without --check to grant it."
+    echo "$role is NOT granted to $principal (${PURPOSES[i]})."
+    missing+=("$role")
   else
     to_grant+=("$i")
   fi
 done
 if $check; then
-  [ "$missing" = 0 ] || exit $NOT_GRANTED
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Missing for $configuration: ${missing[*]}. Run this script without --check," \
+      "with the same options, to grant it."
+    exit $NOT_GRANTED
+  fi
+  echo "Nothing is missing for $configuration."
   exit 0
 fi
 

@@ -95,7 +95,7 @@ class Azurite:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return self
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.02)  # it listens ~1-2 s after the spawn; poll finely
         self.stop()
         raise RuntimeError(f"Azurite did not listen on 127.0.0.1:{self.port} within {timeout} s")
 

@@ -8,6 +8,8 @@ that hard-codes them fails. Every request is recorded in `requests` (see Loopbac
 
 from __future__ import annotations
 
+import base64
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,12 @@ from standins.loopback import LoopbackServer, Reply, Request
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 REPORTS_READ_ALL = "Reports.Read.All"
+
+
+def _assignment_id() -> str:
+    """An appRoleAssignment id as Graph makes them: not a GUID, but 43 base64url characters
+    (the response examples of POST /servicePrincipals/{id}/appRoleAssignments show such ids)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 
 
 def _role(value: str, *member_types: str) -> dict[str, Any]:
@@ -38,6 +46,7 @@ class Directory:
             _role(REPORTS_READ_ALL, "User"),  # a delegated twin, as a trap
             _role(REPORTS_READ_ALL, "Application"),
             _role("AuditLog.Read.All", "Application"),
+            _role("Policy.Read.All", "Application"),
         ]
     )
     principals: set[str] = field(default_factory=set)
@@ -59,7 +68,7 @@ class Directory:
             if r["value"] == role_value and "Application" in r["allowedMemberTypes"]
         )
         assignment = {
-            "id": str(uuid.uuid4()),
+            "id": _assignment_id(),
             "principalId": principal,
             "resourceId": self.graph_sp_id,
             "appRoleId": role["id"],
@@ -149,7 +158,7 @@ class GraphDirectoryStandIn(LoopbackServer):
                 "Request_BadRequest",
                 "Permission being assigned already exists on the object",
             )
-        assignment = {"id": str(uuid.uuid4()), **body}
+        assignment = {"id": _assignment_id(), **body}
         self.directory.assignments.append(assignment)
         return Reply(201, assignment)
 

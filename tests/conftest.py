@@ -105,7 +105,9 @@ class CycleHarness:
             clock=self.clock,
             sleep=self.clock.sleep,
             retry=RetryPolicy(max_attempts=4, max_total_wait=60, max_retry_after=30),
-            http_timeout=httpx.Timeout(2.0),
+            # Short, as loopback answers take milliseconds: a timeout test waits it out on
+            # every attempt (four at 2 s were 8 s of the suite).
+            http_timeout=httpx.Timeout(1.0),
             storage_options={"retry_total": 1, "retry_backoff_factor": 0.05},
         )
         use_app(self.app)

@@ -343,6 +343,139 @@ def test_a_tenant_without_graphs_service_principal_fails_clearly(graph, az) -> N
     assert graph.posts == []
 
 
+# Least privilege: each configuration gets the roles it uses, and no others.
+
+REPORTS, AUDIT_LOG, POLICY = "Reports.Read.All", "AuditLog.Read.All", "Policy.Read.All"
+
+
+@needs_bash
+@pytest.mark.parametrize(
+    ("options", "roles"),
+    [
+        ([], [REPORTS, AUDIT_LOG]),  # auto reads beta until it is gone, then v1
+        (["--report-source", "auto"], [REPORTS, AUDIT_LOG]),
+        (["--report-source", "beta"], [REPORTS]),
+        (["--report-source=v1"], [AUDIT_LOG]),
+        (["--enforcement"], [REPORTS, AUDIT_LOG, POLICY]),
+        (["--report-source", "beta", "--enforcement"], [REPORTS, POLICY]),
+        (["--enforcement", "--report-source", "v1"], [AUDIT_LOG, POLICY]),
+    ],
+)
+def test_each_configuration_is_granted_exactly_the_roles_it_uses_once(
+    graph, az, options, roles
+) -> None:
+    first = grant(graph, az, "--principal-id", PRINCIPAL, *options)
+    check = grant(graph, az, "--principal-id", PRINCIPAL, "--check", *options)
+    again = grant(graph, az, "--principal-id", PRINCIPAL, *options)
+
+    assert first.returncode == 0, first.stderr
+    assert [post.json()["appRoleId"] for post in graph.posts] == [
+        graph.directory.application_role_id(role) for role in roles
+    ]
+    assert [line.split(" granted")[0] for line in first.stdout.splitlines()] == roles
+    assert check.returncode == 0, check.stderr
+    assert "Nothing is missing" in check.stdout
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("is already granted") == len(roles)
+    assert len(graph.posts) == len(roles)  # neither the check nor the second run wrote
+    assert len(graph.directory.assignments) == len(roles)
+
+
+@needs_bash
+@pytest.mark.parametrize(
+    ("granted", "options", "missing"),
+    [
+        ([REPORTS], "", [AUDIT_LOG]),
+        ([REPORTS], "--report-source v1", [AUDIT_LOG]),
+        ([REPORTS, AUDIT_LOG], "--enforcement", [POLICY]),
+        ([], "--report-source v1 --enforcement", [AUDIT_LOG, POLICY]),
+        ([POLICY], "--report-source beta --enforcement", [REPORTS]),
+    ],
+)
+def test_check_names_what_the_configuration_still_lacks_and_grants_nothing(
+    graph, az, granted, options, missing
+) -> None:
+    for role in granted:
+        graph.directory.assign(PRINCIPAL, role)
+
+    result = grant(graph, az, "--principal-id", PRINCIPAL, "--check", *options.split())
+
+    assert result.returncode == NOT_GRANTED, result.stderr
+    for role in missing:
+        assert f"{role} is NOT granted to {PRINCIPAL}" in result.stdout
+    assert result.stdout.count("NOT granted") == len(missing)
+    configuration = options if "--report-source" in options else f"--report-source auto {options}"
+    assert (
+        f"Missing for {configuration.strip()}: {' '.join(missing)}. Run this script without"
+        " --check, with the same options, to grant it."
+    ) in result.stdout
+    assert graph.posts == []
+
+
+@needs_bash
+def test_check_says_nothing_is_missing_when_only_the_configured_source_s_role_is_there(
+    graph, az
+) -> None:
+    graph.directory.assign(PRINCIPAL, REPORTS)
+
+    result = grant(graph, az, "--principal-id", PRINCIPAL, "--check", "--report-source", "beta")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"{REPORTS} is granted to {PRINCIPAL}.",
+        "Nothing is missing for --report-source beta.",
+    ]
+
+
+@needs_bash
+@pytest.mark.parametrize("check", [[], ["--check"]], ids=["grant", "check"])
+def test_a_role_the_configuration_does_not_use_is_named_with_its_removal_and_kept(
+    graph, az, check
+) -> None:
+    graph.directory.assign(PRINCIPAL, REPORTS)
+    audit_log = graph.directory.assign(PRINCIPAL, AUDIT_LOG)  # granted by an earlier version
+
+    result = grant(graph, az, "--principal-id", PRINCIPAL, "--report-source", "beta", *check)
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"{AUDIT_LOG} is granted to {PRINCIPAL}, but --report-source beta does not need it"
+        in result.stdout
+    )
+    assert (
+        "az rest --method DELETE --url "
+        f"{graph.url}/v1.0/servicePrincipals/{PRINCIPAL}/appRoleAssignments/{audit_log['id']}"
+    ) in result.stdout
+    assert POLICY not in result.stdout  # not granted, not needed: not mentioned
+    assert [r.method for r in graph.requests] == ["GET", "GET"]  # nothing written or removed
+    assert len(graph.directory.assignments) == 2
+
+
+@needs_bash
+def test_a_graph_without_a_role_the_configuration_does_not_use_is_no_obstacle(graph, az) -> None:
+    audit_log = graph.directory.application_role_id(AUDIT_LOG)
+    graph.directory.app_roles = [r for r in graph.directory.app_roles if r["id"] != audit_log]
+
+    result = grant(graph, az, "--principal-id", PRINCIPAL, "--report-source", "beta")
+
+    assert result.returncode == 0, result.stderr
+    [post] = graph.posts
+    assert post.json()["appRoleId"] == graph.directory.application_role_id(REPORTS)
+
+
+@needs_bash
+@pytest.mark.parametrize(
+    "args", [["--report-source", "both"], ["--report-source", "V1"], ["--report-source="],
+             ["--report-source"]]
+)  # fmt: skip
+def test_an_unknown_report_source_is_refused_with_usage_before_any_request(graph, az, args) -> None:
+    result = grant(graph, az, "--principal-id", PRINCIPAL, *args)
+
+    assert result.returncode == BAD_ARGUMENTS
+    assert "--report-source" in result.stderr and "usage:" in result.stderr
+    assert az.calls() == []
+
+
 # The double itself: it must print what real az prints, or the script is tested against a lie.
 
 
