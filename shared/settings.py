@@ -11,18 +11,17 @@ log its alerts, where nobody reads them. Both are reported as what they are.
 
 from __future__ import annotations
 
-import ipaddress
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
 from typing import Any
-from urllib.parse import urlsplit
 
+from shared import setting_values as values
 from shared.core.coverage import Limits, parse_limits
 from shared.errors import ConfigurationError
 from shared.schedule import check_ncrontab
+from shared.setting_values import StorageSettings, WebhookUrl
 
 DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com"
 DEFAULT_THRESHOLDS = "mfaRegistered=95%,capable=90%"
@@ -79,45 +78,6 @@ AZURE_INSTANCE_SETTINGS = (
 )
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
-_LOOPBACK_NAMES = {"localhost"}
-_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
-
-
-@dataclass(frozen=True)
-class WebhookUrl:
-    """The Teams Workflows webhook. Its query string (`sig`) is a credential: never shown."""
-
-    value: str = field(repr=False)
-
-    @property
-    def redacted(self) -> str:
-        parts = urlsplit(self.value)
-        return f"{parts.scheme}://{parts.netloc}{parts.path}" + (
-            "?[redacted]" if parts.query else ""
-        )
-
-    @property
-    def secret_part(self) -> str:
-        return urlsplit(self.value).query
-
-    def __str__(self) -> str:
-        return self.redacted
-
-
-@dataclass(frozen=True)
-class StorageSettings:
-    """Where snapshots live: a connection string (Azurite, keys) or an identity-based endpoint."""
-
-    connection_string: str | None = field(default=None, repr=False)
-    table_endpoint: str | None = None  # identity-based: uses the managed identity
-    client_id: str | None = None  # AzureWebJobsStorage__clientId: a user-assigned identity
-
-    @property
-    def described(self) -> str:
-        if self.table_endpoint:
-            return self.table_endpoint
-        return "the AzureWebJobsStorage connection string"
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -172,22 +132,24 @@ class Settings:
                 return default
 
         storage = _storage(text, problems)
-        graph_endpoint = checked("GRAPH_ENDPOINT", _endpoint, DEFAULT_GRAPH_ENDPOINT)
+        graph_endpoint = checked("GRAPH_ENDPOINT", values.endpoint, DEFAULT_GRAPH_ENDPOINT)
         limits: Limits | None = checked("THRESHOLDS", parse_limits, None)
-        webhook = checked("TEAMS_WEBHOOK_URL", _webhook, None)
-        repeat = checked("ALERT_REPEAT_HOURS", _hours, timedelta(hours=DEFAULT_ALERT_REPEAT_HOURS))
-        drop_points = checked("DROP_ALERT_POINTS", _points, None)
+        webhook = checked("TEAMS_WEBHOOK_URL", values.webhook, None)
+        repeat = checked(
+            "ALERT_REPEAT_HOURS", values.hours, timedelta(hours=DEFAULT_ALERT_REPEAT_HOURS)
+        )
+        drop_points = checked("DROP_ALERT_POINTS", values.points, None)
         schedule = checked("FETCH_SCHEDULE", check_ncrontab, None)
-        log_only = checked("ALERTS_TO_LOG_ONLY", _flag, False)
+        log_only = checked("ALERTS_TO_LOG_ONLY", values.flag, False)
         report_source = checked("REPORT_SOURCE", _source, "auto")
-        include_guests = checked("INCLUDE_GUESTS", _flag, True)
-        exclude_users = checked("EXCLUDE_USERS", _users, ())
-        name_admins = checked("ALERT_NAME_ADMINS", _flag, False)
+        include_guests = checked("INCLUDE_GUESTS", values.flag, True)
+        exclude_users = checked("EXCLUDE_USERS", values.users, ())
+        name_admins = checked("ALERT_NAME_ADMINS", values.flag, False)
         # Unset: the default. Set but empty: the digest is turned off.
         digest_default = DEFAULT_DIGEST_SCHEDULE if "DIGEST_SCHEDULE" not in env else None
         digest_schedule = checked("DIGEST_SCHEDULE", check_ncrontab, digest_default)
         card_version = checked("CARD_VERSION", _card_version, CARD_VERSIONS[0])
-        log_http_requests = checked("LOG_HTTP_REQUESTS", _flag, False)
+        log_http_requests = checked("LOG_HTTP_REQUESTS", values.flag, False)
         in_azure = any(text(name) is not None for name in AZURE_INSTANCE_SETTINGS)
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -201,7 +163,7 @@ class Settings:
                 "ALERTS_TO_LOG_ONLY to post alerts to Teams)"
             )
         tables = {
-            name: checked(name, _table_name, default)
+            name: checked(name, values.table_name, default)
             for name, default in (
                 ("SNAPSHOT_TABLE", DEFAULT_SNAPSHOT_TABLE),
                 ("ALERT_TABLE", DEFAULT_ALERT_TABLE),
@@ -246,7 +208,7 @@ def webhook_from_env(env: Mapping[str, str]) -> WebhookUrl | None:
     if not raw or raw.startswith(KEY_VAULT_REFERENCE):
         return None
     try:
-        return _webhook(raw)
+        return values.webhook(raw)
     except ValueError:
         return None
 
@@ -271,7 +233,7 @@ def _storage(text: Callable[[str], str | None], problems: list[str]) -> StorageS
     account = text("AzureWebJobsStorage__accountName")
     if table_uri:
         try:
-            return StorageSettings(table_endpoint=_https_url(table_uri), client_id=client_id)
+            return StorageSettings(table_endpoint=values.https_url(table_uri), client_id=client_id)
         except ValueError as exc:
             problems.append(f"AzureWebJobsStorage__tableServiceUri: {exc}")
             return None
@@ -286,99 +248,13 @@ def _storage(text: Callable[[str], str | None], problems: list[str]) -> StorageS
     return None
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _https_url(raw: str) -> str:
-    """An absolute URL that is https, or http on a loopback host (tests and the local demo)."""
-    parts = urlsplit(raw)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("not an absolute https:// URL")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ValueError("https is required (plain http only for loopback hosts, e.g. 127.0.0.1)")
-    return raw
-
-
-def _endpoint(raw: str) -> str:
-    url = _https_url(raw).rstrip("/")
-    if urlsplit(url).path or urlsplit(url).query:
-        raise ValueError("give the service root only, e.g. https://graph.microsoft.com")
-    return url
-
-
-def _webhook(raw: str) -> WebhookUrl:
-    # _https_url's errors never echo the URL: its query string is the credential.
-    return WebhookUrl(_https_url(raw))
-
-
-def _number(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a number") from None
-    if not math.isfinite(value):  # `inf` hours would overflow timedelta
-        raise ValueError(f"{raw!r} is not a finite number")
-    return value
-
-
-def _hours(raw: str) -> timedelta:
-    value = _number(raw)
-    try:
-        hours = timedelta(hours=value) if value > 0 else timedelta(0)
-    except OverflowError:  # finite, but beyond timedelta's ~10^9 days
-        raise ValueError(f"{raw!r} hours is too long an interval") from None
-    if not hours:  # also 1e-320 hours, which is positive but rounds to nothing
-        raise ValueError(f"must be a positive number of hours, got {raw!r}")
-    return hours
-
-
-def _points(raw: str) -> Fraction:
-    approximate = _number(raw)
-    try:
-        value = Fraction(raw)  # exact: "0.1" is 1/10, so a fall of exactly 0.1 points counts
-    except ValueError:  # spellings float() reads and Fraction() does not, such as "1_0"
-        value = Fraction(approximate)
-    if not 0 < value <= 100:
-        raise ValueError(f"must be percentage points between 0 and 100, got {raw!r}")
-    return value
-
-
 def _source(raw: str) -> str:
     if raw.lower() not in REPORT_SOURCES:
         raise ValueError(f"{raw!r} is not one of {', '.join(REPORT_SOURCES)}")
     return raw.lower()
 
 
-def _users(raw: str) -> tuple[str, ...]:
-    users = tuple(part.strip() for part in raw.split(",") if part.strip())
-    for user in users:
-        if any(ch.isspace() for ch in user) or len(user) > 256:
-            raise ValueError(f"{user[:60]!r} is not an object id or a user principal name")
-    return users
-
-
-def _flag(raw: str) -> bool:
-    if raw.lower() in _TRUE:
-        return True
-    if raw.lower() in _FALSE:
-        return False
-    raise ValueError(f"{raw!r} is not true or false")
-
-
 def _card_version(raw: str) -> str:
     if raw not in CARD_VERSIONS:
         raise ValueError(f"{raw!r} is not {' or '.join(CARD_VERSIONS)}")
-    return raw
-
-
-def _table_name(raw: str) -> str:
-    # Table Storage's rule: 3-63 alphanumerics, starting with a letter.
-    if not (3 <= len(raw) <= 63 and raw.isalnum() and raw[0].isalpha() and raw.isascii()):
-        raise ValueError(f"{raw!r} is not a table name (3-63 letters and digits)")
     return raw

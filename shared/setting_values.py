@@ -1,0 +1,139 @@
+"""The values settings take, parsed and checked one at a time (shared.settings gathers them).
+
+Each parser takes the raw text of one setting and returns its value or raises ValueError with
+what is wrong, never echoing a secret (a webhook's query string is its credential).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+from fractions import Fraction
+from urllib.parse import urlsplit
+
+_LOOPBACK_NAMES = {"localhost"}
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+@dataclass(frozen=True)
+class WebhookUrl:
+    """The Teams Workflows webhook. Its query string (`sig`) is a credential: never shown."""
+
+    value: str = field(repr=False)
+
+    @property
+    def redacted(self) -> str:
+        parts = urlsplit(self.value)
+        return f"{parts.scheme}://{parts.netloc}{parts.path}" + (
+            "?[redacted]" if parts.query else ""
+        )
+
+    @property
+    def secret_part(self) -> str:
+        return urlsplit(self.value).query
+
+    def __str__(self) -> str:
+        return self.redacted
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where snapshots live: a connection string (Azurite, keys) or an identity-based endpoint."""
+
+    connection_string: str | None = field(default=None, repr=False)
+    table_endpoint: str | None = None  # identity-based: uses the managed identity
+    client_id: str | None = None  # AzureWebJobsStorage__clientId: a user-assigned identity
+
+    @property
+    def described(self) -> str:
+        if self.table_endpoint:
+            return self.table_endpoint
+        return "the AzureWebJobsStorage connection string"
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def https_url(raw: str) -> str:
+    """An absolute URL that is https, or http on a loopback host (tests and the local demo)."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("not an absolute https:// URL")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError("https is required (plain http only for loopback hosts, e.g. 127.0.0.1)")
+    return raw
+
+
+def endpoint(raw: str) -> str:
+    url = https_url(raw).rstrip("/")
+    if urlsplit(url).path or urlsplit(url).query:
+        raise ValueError("give the service root only, e.g. https://graph.microsoft.com")
+    return url
+
+
+def webhook(raw: str) -> WebhookUrl:
+    # _https_url's errors never echo the URL: its query string is the credential.
+    return WebhookUrl(https_url(raw))
+
+
+def number(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a number") from None
+    if not math.isfinite(value):  # `inf` hours would overflow timedelta
+        raise ValueError(f"{raw!r} is not a finite number")
+    return value
+
+
+def hours(raw: str) -> timedelta:
+    value = number(raw)
+    try:
+        hours = timedelta(hours=value) if value > 0 else timedelta(0)
+    except OverflowError:  # finite, but beyond timedelta's ~10^9 days
+        raise ValueError(f"{raw!r} hours is too long an interval") from None
+    if not hours:  # also 1e-320 hours, which is positive but rounds to nothing
+        raise ValueError(f"must be a positive number of hours, got {raw!r}")
+    return hours
+
+
+def points(raw: str) -> Fraction:
+    approximate = number(raw)
+    try:
+        value = Fraction(raw)  # exact: "0.1" is 1/10, so a fall of exactly 0.1 points counts
+    except ValueError:  # spellings float() reads and Fraction() does not, such as "1_0"
+        value = Fraction(approximate)
+    if not 0 < value <= 100:
+        raise ValueError(f"must be percentage points between 0 and 100, got {raw!r}")
+    return value
+
+
+def users(raw: str) -> tuple[str, ...]:
+    users = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for user in users:
+        if any(ch.isspace() for ch in user) or len(user) > 256:
+            raise ValueError(f"{user[:60]!r} is not an object id or a user principal name")
+    return users
+
+
+def flag(raw: str) -> bool:
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ValueError(f"{raw!r} is not true or false")
+
+
+def table_name(raw: str) -> str:
+    # Table Storage's rule: 3-63 alphanumerics, starting with a letter.
+    if not (3 <= len(raw) <= 63 and raw.isalnum() and raw[0].isalpha() and raw.isascii()):
+        raise ValueError(f"{raw!r} is not a table name (3-63 letters and digits)")
+    return raw
