@@ -33,6 +33,7 @@ from shared.sources import ReportSource
 from shared.sources.auto import AutoSource, offers_beta
 from shared.sources.beta import BetaSource
 from shared.sources.graph_client import GraphClient
+from shared.sources.policies import PolicyReader
 from shared.sources.v1 import Scope, V1Source, metrics_to_count
 from shared.stores.alerts import AlertStore
 from shared.stores.monitor import MonitorStore
@@ -148,6 +149,11 @@ class App:
             clock=self.clock,
             beta_offered=offers_beta(settings.graph_endpoint),
         )
+
+    @cached_property
+    def policies(self) -> PolicyReader:
+        """Security defaults and Conditional Access (read only with CHECK_ENFORCEMENT=true)."""
+        return PolicyReader(self.graph)
 
     @cached_property
     def tables(self) -> Tables:
