@@ -39,6 +39,7 @@ from shared.stores.alerts import AlertStore
 from shared.stores.monitor import MonitorStore
 from shared.stores.snapshots import SnapshotStore
 from shared.stores.tables import Tables
+from shared.usecases.admin_names import AdminLookup
 from shared.usecases.announcing import announce_source_switch
 
 # How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
@@ -130,20 +131,11 @@ class App:
         settings = self.settings
         if settings.report_source == "beta":
             return BetaSource(self.graph)
-        v1 = V1Source(
-            self.graph,
-            scope=Scope.of(
-                include_guests=settings.include_guests, exclude_users=settings.exclude_users
-            ),
-            admin_names=ADMIN_NAMES if settings.alert_name_admins else 0,
-            # $count can stand in for paging only if it gives what the checks read.
-            count_metrics=metrics_to_count({*settings.thresholds, *settings.maximums}),
-        )
         if settings.report_source == "v1":
-            return v1
+            return self.v1_source
         return AutoSource(
             beta=BetaSource(self.graph),
-            v1=v1,
+            v1=self.v1_source,
             state=self.monitor,
             announce=self.announce_source_switch,
             clock=self.clock,
@@ -154,6 +146,28 @@ class App:
     def policies(self) -> PolicyReader:
         """Security defaults and Conditional Access (read only with CHECK_ENFORCEMENT=true)."""
         return PolicyReader(self.graph)
+
+    @cached_property
+    def v1_source(self) -> V1Source:
+        """The v1.0 source (REPORT_SOURCE v1, or auto's successor), one per worker."""
+        settings = self.settings
+        return V1Source(
+            self.graph,
+            scope=Scope.of(
+                include_guests=settings.include_guests, exclude_users=settings.exclude_users
+            ),
+            # $count can stand in for paging only if it gives what the checks read.
+            count_metrics=metrics_to_count({*settings.thresholds, *settings.maximums}),
+        )
+
+    @cached_property
+    def admin_lookup(self) -> AdminLookup | None:
+        """With ALERT_NAME_ADMINS=true, how a check asks Graph for a few admins without MFA
+        when its card is about to name them (shared/usecases/admin_names.py); else None."""
+        if not self.settings.alert_name_admins:
+            return None
+        v1 = self.v1_source
+        return lambda: v1.list_admins_without_mfa(ADMIN_NAMES)
 
     @cached_property
     def tables(self) -> Tables:
