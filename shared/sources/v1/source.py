@@ -88,6 +88,7 @@ class V1Source:
         scope: Scope | None = None,
         admin_names: int = 0,
         count_metrics: Collection[str] | None = None,
+        populations: Collection[str] = (),
         page_size: int = PAGE_SIZE,
     ) -> None:
         self._graph = graph
@@ -96,6 +97,7 @@ class V1Source:
         self._pacer = pacer or Pacer(clock=lambda: graph.clock().timestamp(), sleep=graph.sleep)
         self._scope = scope or Scope()
         self._admin_names = admin_names
+        self._populations = tuple(populations)  # `metric.population` statuses to count too
         self._count_metrics = frozenset(count_metrics) if count_metrics is not None else None
         self._url = f"{graph.endpoint}/{API}"
         self._first_page = f"{self._url}?$select={','.join(SELECT_FIELDS)}&$top={page_size}"
@@ -214,7 +216,12 @@ class V1Source:
                 f"({shown(checkpoint.next_link)}); it is not followed"
             )
         try:
-            tally = Tally.from_json(checkpoint.tally, self._scope, admin_names=self._admin_names)
+            tally = Tally.from_json(
+                checkpoint.tally,
+                self._scope,
+                admin_names=self._admin_names,
+                populations=self._populations,
+            )
         except ValueError as exc:
             log.warning(
                 "userRegistrationDetails: starting over, the checkpoint is unusable: %s", exc
@@ -223,7 +230,7 @@ class V1Source:
         return checkpoint.next_link, tally
 
     def _new_tally(self) -> Tally:
-        return Tally(self._scope, admin_names=self._admin_names)
+        return Tally(self._scope, admin_names=self._admin_names, populations=self._populations)
 
     def _get(
         self, url: str, token: str, client_request_id: str, **headers: str
@@ -238,9 +245,12 @@ class V1Source:
         )
 
     def _try_counts(self, client_request_id: str) -> FetchedReport | None:
-        """The report from `$count` requests, or None to page (see `counting`)."""
+        """The report from `$count` requests, or None to page (see `counting`; never with
+        populations: a population's total has no plain `$filter`, a null userType is a member)."""
         wanted = self._count_metrics
         if wanted is None or not countable(wanted) or self._scope != Scope() or self._admin_names:
+            return None
+        if self._populations:
             return None
         token = self._graph.token()
 
