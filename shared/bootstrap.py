@@ -25,6 +25,7 @@ from azure.data.tables import TableServiceClient
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
 from shared import redaction
+from shared.core.coverage import population_statuses
 from shared.messages.model import AppLocation
 from shared.notify.teams import LogNotifier, Notifier, TeamsWebhook
 from shared.retry import RetryPolicy
@@ -158,6 +159,7 @@ class App:
             ),
             # $count can stand in for paging only if it gives what the checks read.
             count_metrics=metrics_to_count({*settings.thresholds, *settings.maximums}),
+            populations=population_statuses([*settings.thresholds, *settings.maximums]),
         )
 
     @cached_property

@@ -18,7 +18,8 @@ from fractions import Fraction
 from typing import Any
 
 from shared import setting_values as values
-from shared.core.coverage import Limits, parse_limits
+from shared.core.coverage import Limits, parse_limits, population_statuses
+from shared.core.report import population_of
 from shared.errors import ConfigurationError
 from shared.schedule import check_ncrontab
 from shared.setting_values import StorageSettings, WebhookUrl
@@ -162,6 +163,8 @@ class Settings:
         max_exclusions = checked(
             "ENFORCEMENT_MAX_EXCLUSIONS", values.whole_number, DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
         )
+        if limits is not None:
+            problems += _population_problems(limits, report_source, include_guests)
         in_azure = any(text(name) is not None for name in AZURE_INSTANCE_SETTINGS)
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -260,6 +263,32 @@ def _storage(text: Callable[[str], str | None], problems: list[str]) -> StorageS
         "(UseDevelopmentStorage=true for Azurite)"
     )
     return None
+
+
+def _population_problems(limits: Limits, source: str, include_guests: bool) -> list[str]:
+    """Thresholds over a population (`mfaRegistered.admins`) need the v1.0 source, which counts
+    each user's record, and guests need guests counted."""
+    named = population_statuses([*limits.minimums, *limits.maximums])
+    problems = []
+    if named and source != "v1":
+        why = (
+            "the beta report has no populations, only tenant-wide counts"
+            if source == "beta"
+            else "REPORT_SOURCE=auto may read the beta report, which has no populations"
+        )
+        problems.append(
+            f"THRESHOLDS names {', '.join(named)}, a metric per population, which only the "
+            f"v1.0 source counts: {why}. Set REPORT_SOURCE=v1 (it needs AuditLog.Read.All), "
+            "or remove them"
+        )
+    guests = [status for status in named if population_of(status) == "guests"]
+    if guests and not include_guests:
+        problems.append(
+            f"THRESHOLDS names {', '.join(guests)}, but INCLUDE_GUESTS=false leaves guests out "
+            "of every metric, so there would be no guests to count: remove them, or set "
+            "INCLUDE_GUESTS=true"
+        )
+    return problems
 
 
 def _source(raw: str) -> str:

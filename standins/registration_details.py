@@ -12,12 +12,14 @@ non-admins a null `methodsRegistered`: the v1.0 metadata lets those three be nul
 null `userType`s.
 
 `expected(...)` counts the same users by a separate, plain route (not
-shared.sources.v1.tally) so tests can check the client's aggregation against it.
+shared.sources.v1.tally) so tests can check the client's aggregation against it; with
+`population=`, over one population only, as the README defines them: admins `isAdmin` true,
+guests `userType` "guest", members `userType` "member" or null.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +110,12 @@ _PHISHING_RESISTANT = frozenset(
     }
 )
 _MASK = (1 << 64) - 1
+# Who is in each population, by the record's own fields.
+_POPULATIONS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "admins": lambda user: user["isAdmin"] is True,
+    "guests": lambda user: user["userType"] == "guest",
+    "members": lambda user: user["userType"] in ("member", None),
+}
 
 
 def _mix(value: int) -> int:
@@ -191,16 +199,23 @@ class SyntheticTenant:
         return [{name: user[name] for name in fields if name in user} for user in users]
 
     def expected(
-        self, *, include_guests: bool = True, exclude: Iterable[str] = ()
+        self,
+        *,
+        include_guests: bool = True,
+        exclude: Iterable[str] = (),
+        population: str | None = None,
     ) -> dict[str, int]:
-        """What an aggregation should find: `total` plus each metric, counted plainly."""
+        """What an aggregation should find: `total` plus each metric, counted plainly (over
+        one population's users, if given: "admins", "guests" or "members")."""
         excluded = {name.lower() for name in exclude}
+        within = _POPULATIONS[population] if population else (lambda user: True)
         counted = [
             user
             for user in (self.user(index) for index in range(self.users))
             if (include_guests or user["userType"] != "guest")
             and user["id"].lower() not in excluded
             and user["userPrincipalName"].lower() not in excluded
+            and within(user)
         ]
 
         def number(condition: Any) -> int:

@@ -8,17 +8,21 @@ Ratios and thresholds are exact fractions, never floats: `56.7%` is 567/1000, so
 exactly at its threshold is at it (as a float, 0.567 compares wrongly in 139 of 1000 cases).
 A count may exceed the total: Microsoft's own example shows `registered` 23423 of 23123,
 because the total counts enabled users only. Such a ratio is above 1 and reported as it is.
+
+A status `metric.population` (`mfaRegistered.admins`, v1.0 source only) is read over its
+population's own total (`Report.totals`). A population of 0 users (a tenant with no guests)
+has no ratios either: like a 0-user report, it judges nothing, and that is no alert by itself.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from shared.core.report import Report
+from shared.core.report import POPULATIONS, Report, metric_of, population_of
 
 # What each documented status counts, for people reading the card: the beta report's four,
 # then what the v1.0 userRegistrationDetails source adds (shared.sources.v1.tally).
@@ -40,7 +44,7 @@ KNOWN_STATUSES = tuple(STATUS_LABELS)
 ADMINS_WITHOUT_MFA = "adminsWithoutMfa"
 MAXIMUM_ONLY = frozenset({ADMINS_WITHOUT_MFA})
 
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}(\.[A-Za-z]{1,20})?")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 # camelCase words (digits stay with the word before them: fido2), and runs of capitals (isMFA).
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])\d*|[A-Z]?[a-z]+\d*|[A-Z]+\d*|\d+")
@@ -67,7 +71,7 @@ class Reading:
     @property
     def fewer_is_better(self) -> bool:
         """A metric people want low (admins without MFA): a fall is no cause for alarm."""
-        return self.maximum is not None or self.status in MAXIMUM_ONLY
+        return self.maximum is not None or metric_of(self.status) in MAXIMUM_ONLY
 
     @property
     def breached(self) -> bool:
@@ -97,9 +101,10 @@ class Limits:
 
 
 def parse_limits(text: str) -> Limits:
-    """Parse `mfaRegistered=95%,capable=0.9,adminsWithoutMfa<=0`; ValueError names what is
-    wrong. `=` means "at least" (a ratio), `<=` "at most" (users). Status names are matched to
-    KNOWN_STATUSES without regard to case."""
+    """Parse `mfaRegistered=95%,capable=0.9,adminsWithoutMfa<=0,mfaRegistered.admins=100%`;
+    ValueError names what is wrong. `=` means "at least" (a ratio), `<=` "at most" (users).
+    Status names are matched to KNOWN_STATUSES, and populations to POPULATIONS, without regard
+    to case."""
     minimums: dict[str, Fraction] = {}
     maximums: dict[str, int] = {}
     for part in (p.strip() for p in text.split(",")):
@@ -117,7 +122,7 @@ def parse_limits(text: str) -> Limits:
             raise ValueError(f"{status} is given twice")
         if at_most:
             maximums[status] = _parse_maximum(status, raw)
-        elif status in MAXIMUM_ONLY:
+        elif metric_of(status) in MAXIMUM_ONLY:
             raise ValueError(f"{status} takes a maximum number of users: write {status}<=0")
         else:
             minimums[status] = _parse_minimum(status, raw)
@@ -141,7 +146,11 @@ def _parse_maximum(name: str, raw: str) -> int:
 
 
 def known_status(name: str) -> str:
-    """The documented status `name` means (any case), or ValueError with a suggestion."""
+    """The documented status `name` means (any case), or ValueError with a suggestion;
+    `metric.population` names a documented metric and one of POPULATIONS."""
+    metric, dot, population = name.partition(".")
+    if dot:
+        return f"{known_status(metric)}.{_known_population(name, population)}"
     by_lower = {status.lower(): status for status in KNOWN_STATUSES}
     if name.lower() in by_lower:
         return by_lower[name.lower()]
@@ -151,6 +160,22 @@ def known_status(name: str) -> str:
         f"{name!r} is not a status the report carries: {hint}"
         f"the statuses are {', '.join(KNOWN_STATUSES)}"
     )
+
+
+def _known_population(name: str, population: str) -> str:
+    if population.lower() in POPULATIONS:
+        return population.lower()
+    close = difflib.get_close_matches(population.lower(), POPULATIONS, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(
+        f"{name!r} names no population the report counts: {hint}"
+        f"the populations are {', '.join(POPULATIONS)} (e.g. mfaRegistered.admins=100%)"
+    )
+
+
+def population_statuses(statuses: Iterable[str]) -> tuple[str, ...]:
+    """Those of `statuses` counted over one population (`mfaRegistered.admins`), in order."""
+    return tuple(dict.fromkeys(s for s in statuses if population_of(s) is not None))
 
 
 def _parse_minimum(name: str, raw: str) -> Fraction:
@@ -183,7 +208,7 @@ def readings(
         Reading(
             status=status,
             count=report.counts[status],
-            total=report.total_users,
+            total=report.total_of(status),
             ratio=ratio_of(report, status),
             threshold=thresholds.get(status),
             previous_ratio=ratio_of(previous, status) if previous else None,
@@ -201,14 +226,21 @@ def missing_statuses(
 
 
 def ratio_of(report: Report, status: str) -> Fraction | None:
+    """`status`'s count over the users it counts (its population's, for `metric.population`);
+    None when the report lacks it or counts none of those users."""
     count = report.counts.get(status)
-    if count is None or report.total_users == 0:
+    total = report.total_of(status)
+    if count is None or total == 0:
         return None
-    return Fraction(count, report.total_users)
+    return Fraction(count, total)
 
 
 def label(status: str) -> str:
-    """A name people read: the documented statuses' own, else the status's words spelt out."""
+    """A name people read: the documented statuses' own, else the status's words spelt out;
+    a population's in brackets after it ("Registered for MFA (admins)")."""
+    population = population_of(status)
+    if population is not None:
+        return f"{label(metric_of(status))} ({population})"
     known = STATUS_LABELS.get(status)
     if known is not None:
         return known

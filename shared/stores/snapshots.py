@@ -9,13 +9,19 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import EdmType, EntityProperty, UpdateMode
 
-from shared.core.report import Report
+from shared.core.report import POPULATIONS, Report, population_of
 from shared.core.snapshot import Snapshot, SnapshotKey, row_key_bound
 from shared.errors import SnapshotNotFoundError
 from shared.stores.enforcement_columns import enforcement_columns, enforcement_from
 from shared.stores.tables import Tables, utc
 
 COUNT_PREFIX = "Count_"
+TOTAL_COLUMN = "TotalUserCount"
+# Table Storage's property names are C# identifiers: no '.'. A population's status
+# `mfaRegistered.admins` is stored as `Count_mfaRegistered__admins` and its population's total
+# as `TotalUserCount__admins`. Snapshots stored before populations have neither and read as
+# before; a status's name never has '__' before a population otherwise (Graph's are camelCase).
+POPULATION_SEPARATOR = "__"
 # A history read is one page: Table Storage returns at most 1,000 entities a request, which
 # holds 30 days of hourly fetches. More than that (a storm of manual runs) keeps the newest.
 MAX_HISTORY = 1000
@@ -85,7 +91,9 @@ class SnapshotStore:
         table = self._tables.get(self._name)
         select = None
         if statuses is not None and len(statuses) <= _MAX_SELECTED_STATUSES:
-            select = _SNAPSHOT_COLUMNS + [COUNT_PREFIX + status for status in statuses]
+            populations = {population_of(status) for status in statuses} - {None}
+            select = _SNAPSHOT_COLUMNS + [count_column(status) for status in statuses]
+            select += [_total_column(p) for p in POPULATIONS if p in populations]
         try:
             with self._tables.failures(f"query {self._name}"):
                 entities = table.query_entities(
@@ -106,23 +114,47 @@ def _snapshot_entity(snapshot: Snapshot) -> dict[str, Any]:
         "FetchedAt": snapshot.fetched_at,
         "ReportId": report.report_id or "",
         "Source": snapshot.source,
-        "TotalUserCount": _int64(report.total_users),
+        TOTAL_COLUMN: _int64(report.total_users),
     }
     for status, count in report.counts.items():
-        entity[COUNT_PREFIX + status] = _int64(count)
+        entity[count_column(status)] = _int64(count)
+    for population, total in report.totals.items():
+        entity[_total_column(population)] = _int64(total)
     return entity | enforcement_columns(snapshot.enforcement)
+
+
+def count_column(status: str) -> str:
+    """The property that stores `status`'s count: `Count_mfaRegistered__admins`."""
+    return COUNT_PREFIX + status.replace(".", POPULATION_SEPARATOR)
+
+
+def _total_column(population: str) -> str:
+    return TOTAL_COLUMN + POPULATION_SEPARATOR + population
+
+
+def _status_of(column: str) -> str:
+    metric, separator, population = column[len(COUNT_PREFIX) :].rpartition(POPULATION_SEPARATOR)
+    if separator and metric and population in POPULATIONS:
+        return f"{metric}.{population}"
+    return column[len(COUNT_PREFIX) :]
 
 
 def _snapshot_from(entity: Any) -> Snapshot:
     counts = {
-        name[len(COUNT_PREFIX) :]: _as_int(value)
+        _status_of(name): _as_int(value)
         for name, value in entity.items()
         if name.startswith(COUNT_PREFIX)
     }
+    totals = {
+        population: _as_int(entity[_total_column(population)])
+        for population in POPULATIONS
+        if _total_column(population) in entity
+    }
     report = Report(
         report_id=entity.get("ReportId") or None,
-        total_users=_as_int(entity["TotalUserCount"]),
+        total_users=_as_int(entity[TOTAL_COLUMN]),
         counts=counts,
+        totals=totals,
     )
     return Snapshot(
         key=SnapshotKey(entity["PartitionKey"], entity["RowKey"]),

@@ -87,6 +87,7 @@ class V1Source:
         pacer: Pacer | None = None,
         scope: Scope | None = None,
         count_metrics: Collection[str] | None = None,
+        populations: Collection[str] = (),
         page_size: int = PAGE_SIZE,
     ) -> None:
         self._graph = graph
@@ -94,6 +95,7 @@ class V1Source:
         # One pacer for the source's life: a worker's consecutive calls share Graph's window.
         self._pacer = pacer or Pacer(clock=lambda: graph.clock().timestamp(), sleep=graph.sleep)
         self._scope = scope or Scope()
+        self._populations = tuple(populations)  # `metric.population` statuses to count too
         self._count_metrics = frozenset(count_metrics) if count_metrics is not None else None
         self._url = f"{graph.endpoint}/{API}"
         self._first_page = f"{self._url}?$select={','.join(SELECT_FIELDS)}&$top={page_size}"
@@ -226,7 +228,7 @@ class V1Source:
                 f"({shown(checkpoint.next_link)}); it is not followed"
             )
         try:
-            tally = Tally.from_json(checkpoint.tally, self._scope)
+            tally = Tally.from_json(checkpoint.tally, self._scope, populations=self._populations)
         except ValueError as exc:
             log.warning(
                 "userRegistrationDetails: starting over, the checkpoint is unusable: %s", exc
@@ -235,7 +237,7 @@ class V1Source:
         return checkpoint.next_link, tally
 
     def _new_tally(self) -> Tally:
-        return Tally(self._scope)
+        return Tally(self._scope, populations=self._populations)
 
     def _get(
         self, url: str, token: str, client_request_id: str, **headers: str
@@ -250,9 +252,12 @@ class V1Source:
         )
 
     def _try_counts(self, client_request_id: str) -> FetchedReport | None:
-        """The report from `$count` requests, or None to page (see `counting`)."""
+        """The report from `$count` requests, or None to page (see `counting`; never with
+        populations: a population's total has no plain `$filter`, a null userType is a member)."""
         wanted = self._count_metrics
         if wanted is None or not countable(wanted) or self._scope != Scope():
+            return None
+        if self._populations:
             return None
         token = self._graph.token()
 

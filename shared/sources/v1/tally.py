@@ -13,6 +13,11 @@ turns pages of records into the counts the beta report used to give, plus a few 
     phishingResistant    at least one phishing-resistant method in methodsRegistered
     adminsWithoutMfa     isAdmin and not isMfaRegistered
 
+and, for the `metric.population` statuses it is given (`mfaRegistered.admins`), the metric over
+one population with that population's own total: admins are `isAdmin` true (null is not an
+admin), guests `userType` "guest", members `userType` "member" or null. An admin is also a
+member (or a guest); a `userType` Graph adds later (`unknownFutureValue`) is in neither.
+
 A `Tally` is fed one page at a time and holds only counters, never the records, and no user
 names or ids, so memory does not grow with the tenant and nothing about a user can reach a
 checkpoint (a queue message). A card that names admins without MFA asks Graph for them when it
@@ -36,8 +41,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.core.report import Report, kind_of
+from shared.core.report import POPULATIONS, Report, kind_of, metric_of, population_of
 from shared.errors import ReportFormatError
+from shared.sources.v1 import fields
 
 # The record's boolean fields and the metric each one counts.
 _FLAG_METRICS = (
@@ -90,6 +96,7 @@ PHISHING_RESISTANT_METHODS = frozenset(
     }
 )
 
+_METRIC_INDEX = {metric: index for index, metric in enumerate(METRICS)}
 _TALLY_VERSION = 1
 
 
@@ -127,14 +134,33 @@ class Summary:
 
 
 class Tally:
-    """Counters over the records seen so far. Feed pages with `add_page`, read with `summary`."""
+    """Counters over the records seen so far. Feed pages with `add_page`, read with `summary`.
 
-    def __init__(self, scope: Scope) -> None:
+    `populations`: the `metric.population` statuses to count as well (each a metric of METRICS
+    and one of POPULATIONS); their populations' totals are counted with them."""
+
+    def __init__(self, scope: Scope, *, populations: Iterable[str] = ()) -> None:
         self.scope = scope
+        self.populations = tuple(dict.fromkeys(populations))
+        for status in self.populations:
+            if metric_of(status) not in METRICS or population_of(status) not in POPULATIONS:
+                raise ValueError(f"{status!r} is not a metric.population the tally counts")
         self.pages = 0
         self.records = 0  # every record read, counted or not
         self.total = 0
-        self.counts = dict.fromkeys(METRICS, 0)
+        self.counts = dict.fromkeys((*METRICS, *self.populations), 0)
+        self.totals = dict.fromkeys(
+            (p for p in POPULATIONS if any(population_of(s) == p for s in self.populations)), 0
+        )
+        # Per population, the (metric index, status) pairs to count: see _count_populations.
+        self._by_population = {
+            population: tuple(
+                (_METRIC_INDEX[metric_of(s)], s)
+                for s in self.populations
+                if population_of(s) == population
+            )
+            for population in self.totals
+        }
 
     def add_page(self, records: Any) -> None:
         """Count one page's `value`; raise ReportFormatError (naming the field) on a bad record,
@@ -149,12 +175,12 @@ class Tally:
             path = f"value[{index}]"
             if not isinstance(record, dict):
                 raise ReportFormatError(path, f"expected an object, got {kind_of(record)}")
-            user_id = _string(record, "id", path)
-            upn = _upn(record, path)
-            user_type = _nullable_string(record, "userType", path)
-            is_admin = _nullable_flag(record, "isAdmin", path)
-            flags = [_flag(record, name, path) for name, _ in _FLAG_METRICS]
-            methods = _present(record, "methodsRegistered", path)
+            user_id = fields.string(record, "id", path)
+            upn = fields.upn(record, path)
+            user_type = fields.nullable_string(record, "userType", path)
+            is_admin = fields.nullable_flag(record, "isAdmin", path)
+            flags = [fields.flag(record, name, path) for name, _ in _FLAG_METRICS]
+            methods = fields.present(record, "methodsRegistered", path)
             if methods is None:
                 methods = []
             if not isinstance(methods, list):
@@ -173,14 +199,43 @@ class Tally:
             for (_, metric), value in zip(_FLAG_METRICS, flags, strict=True):
                 if value:
                     counts[metric] += 1
-            if not PHISHING_RESISTANT_METHODS.isdisjoint(methods):
+            phishing_resistant = not PHISHING_RESISTANT_METHODS.isdisjoint(methods)
+            if phishing_resistant:
                 counts["phishingResistant"] += 1
-            if is_admin and not flags[3]:  # isMfaRegistered
+            admin_without_mfa = is_admin and not flags[3]  # isMfaRegistered
+            if admin_without_mfa:
                 counts["adminsWithoutMfa"] += 1
+            if self._by_population:
+                values = (*flags, phishing_resistant, admin_without_mfa)
+                self._count_populations(is_admin, user_type, values)
+
+    def _count_populations(
+        self, is_admin: bool, user_type: str | None, values: tuple[bool, ...]
+    ) -> None:
+        """Count one user in each population it belongs to; `values` are its METRICS in order."""
+        member = user_type is None or user_type == "member"
+        for population, wanted in self._by_population.items():
+            if population == "admins":
+                inside = is_admin
+            elif population == "guests":
+                inside = user_type == "guest"
+            else:
+                inside = member
+            if not inside:
+                continue
+            self.totals[population] += 1
+            for index, status in wanted:
+                if values[index]:
+                    self.counts[status] += 1
 
     def summary(self) -> Summary:
         return Summary(
-            report=Report(report_id=None, total_users=self.total, counts=dict(self.counts)),
+            report=Report(
+                report_id=None,
+                total_users=self.total,
+                counts=dict(self.counts),
+                totals=dict(self.totals),
+            ),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -192,26 +247,42 @@ class Tally:
             "records": self.records,
             "total": self.total,
             "counts": dict(self.counts),
+            # Absent when no population is counted: checkpoints of earlier versions stay valid.
+            **({"totals": dict(self.totals)} if self.totals else {}),
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], scope: Scope) -> Tally:
+    def from_json(
+        cls,
+        data: Mapping[str, Any],
+        scope: Scope,
+        *,
+        populations: Iterable[str] = (),
+    ) -> Tally:
         """Rebuild a partial aggregate; ValueError if it is malformed or was counted under
-        another scope (then the pass must start over)."""
+        another scope or other populations (then the pass must start over)."""
         if not isinstance(data, Mapping) or data.get("v") != _TALLY_VERSION:
             raise ValueError("not a registration tally of this version")
         if data.get("scope") != scope.fingerprint():
             raise ValueError("the tally was counted with other guest or exclusion settings")
+        tally = cls(scope, populations=populations)
         counts = data.get("counts")
-        if not isinstance(counts, Mapping) or set(counts) != set(METRICS):
-            raise ValueError("the tally's counts are not the expected metrics")
-        tally = cls(scope)
+        if not isinstance(counts, Mapping) or set(counts) != set(tally.counts):
+            raise ValueError("the tally's counts are not the expected metrics and populations")
+        totals = data.get("totals", {})
+        if not isinstance(totals, Mapping) or set(totals) != set(tally.totals):
+            raise ValueError("the tally's population totals are not the expected populations")
         tally.pages = _number(data.get("pages"))
         tally.records = _number(data.get("records"))
         tally.total = _number(data.get("total"))
-        tally.counts = {metric: _number(counts[metric]) for metric in METRICS}
-        if any(count > tally.total for count in tally.counts.values()):
+        tally.counts = {status: _number(counts[status]) for status in tally.counts}
+        tally.totals = {population: _number(totals[population]) for population in tally.totals}
+        if any(count > tally.total for count in tally.counts.values()) or any(
+            count > tally.total for count in tally.totals.values()
+        ):
             raise ValueError("the tally counts more users in a metric than in total")
+        if any(tally.counts[s] > tally.totals[population_of(s) or ""] for s in tally.populations):
+            raise ValueError("the tally counts more users in a population's metric than in it")
         return tally
 
 
@@ -219,57 +290,3 @@ def _number(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"the tally holds a bad number: {value!r}")
     return value
-
-
-def _flag(record: dict[str, Any], name: str, path: str) -> bool:
-    value = record.get(name)
-    if value is True or value is False:
-        return value
-    problem = "missing" if name not in record else f"expected a boolean, got {kind_of(value)}"
-    raise ReportFormatError(f"{path}.{name}", problem)
-
-
-def _present(record: dict[str, Any], name: str, path: str) -> Any:
-    """The field's value (None for null); a field asked for and not sent is refused."""
-    if name not in record:
-        raise ReportFormatError(f"{path}.{name}", "missing")
-    return record[name]
-
-
-def _nullable_flag(record: dict[str, Any], name: str, path: str) -> bool:
-    value = _present(record, name, path)
-    if value is None:
-        return False
-    if value is True or value is False:
-        return value
-    raise ReportFormatError(f"{path}.{name}", f"expected a boolean or null, got {kind_of(value)}")
-
-
-def _nullable_string(record: dict[str, Any], name: str, path: str) -> str | None:
-    value = _present(record, name, path)
-    if value is None or isinstance(value, str):
-        return value
-    raise ReportFormatError(f"{path}.{name}", f"expected a string or null, got {kind_of(value)}")
-
-
-def _string(record: dict[str, Any], name: str, path: str) -> str:
-    value = record.get(name)
-    if isinstance(value, str) and value:
-        return value
-    if name not in record:
-        raise ReportFormatError(f"{path}.{name}", "missing")
-    raise ReportFormatError(f"{path}.{name}", f"expected a non-empty string, got {kind_of(value)}")
-
-
-def _upn(record: dict[str, Any], path: str) -> str | None:
-    """The UPN matches exclusions and names admins. The schema says it is never null, so a null
-    is refused like any answer we do not understand; an empty one counts under the user id."""
-    value = _present(record, "userPrincipalName", path)
-    if isinstance(value, str):
-        return value or None
-    problem = (
-        "null, but the v1.0 schema says it is never null"
-        if value is None
-        else (f"expected a string, got {kind_of(value)}")
-    )
-    raise ReportFormatError(f"{path}.userPrincipalName", problem)
