@@ -1,0 +1,69 @@
+"""A tenant's daily series (shared/core/trends.py) as one compact string property.
+
+    {"v": 1, "statuses": ["mfaRegistered", ...],
+     "points": [[<fetched at, Unix seconds>, <total>, <count per status, null if absent>], ...]}
+
+31 days of a dozen statuses is about 2.5 KB, well inside a string property's limit (64 KiB,
+32K UTF-16 characters: https://learn.microsoft.com/rest/api/storageservices/understanding-the-table-service-data-model#property-types);
+should a report carry hundreds of statuses, the oldest days are dropped to stay within it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from shared.core.trends import DailySeries, DayPoint
+
+log = logging.getLogger(__name__)
+
+VERSION = 1
+MAX_CHARS = 32_000  # a string property holds 32K UTF-16 characters
+
+
+def encode_series(series: DailySeries) -> str:
+    points = list(series.points)
+    while True:
+        text = _encode(points)
+        if len(text) <= MAX_CHARS or len(points) <= 1:
+            return text
+        points = points[1:]  # the oldest day goes first
+
+
+def decode_series(text: str, *, row: str) -> DailySeries | None:
+    """The series `text` holds; None (logged, naming `row`) if it cannot be read, so the
+    caller rebuilds it from the snapshots."""
+    try:
+        data = json.loads(text)
+        if data.get("v") != VERSION:
+            raise ValueError(f"version {data.get('v')!r}, not {VERSION}")
+        statuses = [str(s) for s in data["statuses"]]
+        points = tuple(_point(statuses, raw) for raw in data["points"])
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        log.warning("the daily series in row %s is unreadable (%s): rebuilt", row, exc)
+        return None
+    return DailySeries(points)
+
+
+def _encode(points: list[DayPoint]) -> str:
+    statuses: list[str] = []
+    for point in points:
+        statuses += [s for s in point.counts if s not in statuses]
+    rows = [
+        [int(p.fetched_at.timestamp()), p.total, *(p.counts.get(s) for s in statuses)]
+        for p in points
+    ]
+    return json.dumps({"v": VERSION, "statuses": statuses, "points": rows}, separators=(",", ":"))
+
+
+def _point(statuses: list[str], raw: Any) -> DayPoint:
+    when, total, *counts = raw
+    if len(counts) != len(statuses):
+        raise ValueError(f"a point has {len(counts)} counts for {len(statuses)} statuses")
+    return DayPoint(
+        datetime.fromtimestamp(int(when), tz=timezone.utc),
+        int(total),
+        {s: int(c) for s, c in zip(statuses, counts, strict=True) if c is not None},
+    )
