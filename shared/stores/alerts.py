@@ -33,6 +33,7 @@ from shared.stores.tables import (
 
 _CHECKED_ROW = "_checked"  # marks the newest snapshot a tenant's check has completed
 _SERIES_ROW = "_series"  # the daily series the trends are drawn from
+_SERIES_PROPERTY = "Series"  # then Series1, Series2...: one chunk each (stores/series.py)
 # The claim's properties on the marker: the snapshot whose check is posting, since when.
 _CLAIM = {"owner": "AnnouncingRowKey", "since": "AnnouncingSince"}
 
@@ -67,7 +68,7 @@ class AlertStore:
             versions[entity["RowKey"]] = etag_of(entity)
             if entity["RowKey"] == _SERIES_ROW:
                 row = f"{self._name}/{tenant_id}/{_SERIES_ROW}"
-                series = decode_series(str(entity.get("Series", "")), row=row)
+                series = decode_series(_series_chunks(entity), row=row)
             elif entity["RowKey"] == _CHECKED_ROW:
                 if entity.get("SnapshotRowKey"):  # empty: claimed before any check completed
                     checked = SnapshotKey(tenant_id, entity["SnapshotRowKey"])
@@ -99,8 +100,9 @@ class AlertStore:
         if alerts.series is not None and (
             alerts.series != prior.state.series or _SERIES_ROW not in versions
         ):
-            row = {"PartitionKey": tenant_id, "RowKey": _SERIES_ROW}
-            row["Series"] = encode_series(alerts.series)
+            row: dict[str, Any] = {"PartitionKey": tenant_id, "RowKey": _SERIES_ROW}
+            chunks = encode_series(alerts.series)
+            row |= {_SERIES_PROPERTY + (str(i) if i else ""): c for i, c in enumerate(chunks)}
             operations.append(conditional(row, versions.get(_SERIES_ROW)))
         if alerts.checked is not None or claim is not None or _CHECKED_ROW in versions:
             marker: dict[str, Any] = {"PartitionKey": tenant_id, "RowKey": _CHECKED_ROW}
@@ -134,6 +136,14 @@ class TenantLedger:
         self, prior: Record[TenantAlerts], state: TenantAlerts, *, claim: Claim | None
     ) -> Record[TenantAlerts]:
         return self.store.save_states(self.tenant_id, prior, state, claim=claim)
+
+
+def _series_chunks(entity: Mapping[str, Any]) -> list[str]:
+    chunks, index = [], 0
+    while (name := _SERIES_PROPERTY + (str(index) if index else "")) in entity:
+        chunks.append(str(entity[name]))
+        index += 1
+    return chunks
 
 
 def _state_entity(partition: str, state: AlertState) -> dict[str, Any]:

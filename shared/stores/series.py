@@ -4,8 +4,10 @@
      "points": [[<fetched at, Unix seconds>, <total>, <count per status, null if absent>], ...]}
 
 31 days of a dozen statuses is about 2.5 KB, well inside a string property's limit (64 KiB,
-32K UTF-16 characters: https://learn.microsoft.com/rest/api/storageservices/understanding-the-table-service-data-model#property-types);
-should a report carry hundreds of statuses, the oldest days are dropped to stay within it.
+32K UTF-16 characters: https://learn.microsoft.com/rest/api/storageservices/understanding-the-table-service-data-model#property-types).
+A report with hundreds of long status names spreads it over a few properties (`Series`,
+`Series1`, ...), and beyond MAX_CHARS in all the oldest days are dropped: the entity stays
+far below its 1 MiB.
 """
 
 from __future__ import annotations
@@ -20,23 +22,25 @@ from shared.core.trends import DailySeries, DayPoint
 log = logging.getLogger(__name__)
 
 VERSION = 1
-MAX_CHARS = 32_000  # a string property holds 32K UTF-16 characters
+CHUNK_CHARS = 32_000  # a string property holds 32K UTF-16 characters
+MAX_CHARS = 8 * CHUNK_CHARS
 
 
-def encode_series(series: DailySeries) -> str:
+def encode_series(series: DailySeries) -> list[str]:
+    """The series' text, in chunks of at most CHUNK_CHARS (one property each)."""
     points = list(series.points)
-    while True:
-        text = _encode(points)
-        if len(text) <= MAX_CHARS or len(points) <= 1:
-            return text
+    text = _encode(points)
+    while len(text) > MAX_CHARS and len(points) > 1:
         points = points[1:]  # the oldest day goes first
+        text = _encode(points)
+    return [text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
 
 
-def decode_series(text: str, *, row: str) -> DailySeries | None:
+def decode_series(chunks: list[str], *, row: str) -> DailySeries | None:
     """The series `text` holds; None (logged, naming `row`) if it cannot be read, so the
     caller rebuilds it from the snapshots."""
     try:
-        data = json.loads(text)
+        data = json.loads("".join(chunks))
         if data.get("v") != VERSION:
             raise ValueError(f"version {data.get('v')!r}, not {VERSION}")
         statuses = [str(s) for s in data["statuses"]]
