@@ -75,6 +75,13 @@ param excludeUsers string = ''
 @description('ALERT_NAME_ADMINS: v1.0 source only; true lets the adminsWithoutMfa card name a few of them.')
 param alertNameAdmins bool = false
 
+@description('CHECK_ENFORCEMENT: true also reads, on each fetch, whether security defaults or Conditional Access enforce MFA. Needs the Graph application permission Policy.Read.All (infra/grant-reports-read-all.sh --enforcement).')
+param checkEnforcement bool = false
+
+@description('ENFORCEMENT_MAX_EXCLUSIONS: with checkEnforcement, the most users, groups and roles the enforcing policy may exclude (2: two break-glass accounts).')
+@minValue(0)
+param enforcementMaxExclusions int = 2
+
 @description('ALERTS_TO_LOG_ONLY: true to log alerts instead of posting them to Teams (then no webhook is used). Without it, the app refuses to run in Azure with no webhook.')
 param alertsToLogOnly bool = false
 
@@ -524,6 +531,8 @@ var commonSettings = [
   { name: 'INCLUDE_GUESTS', value: string(includeGuests) }
   { name: 'EXCLUDE_USERS', value: excludeUsers }
   { name: 'ALERT_NAME_ADMINS', value: string(alertNameAdmins) }
+  { name: 'CHECK_ENFORCEMENT', value: string(checkEnforcement) }
+  { name: 'ENFORCEMENT_MAX_EXCLUSIONS', value: string(enforcementMaxExclusions) }
   {
     // Always the reference, never blanked: a redeploy that omits the webhook keeps the secret.
     name: 'TEAMS_WEBHOOK_URL'

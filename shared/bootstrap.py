@@ -33,6 +33,7 @@ from shared.sources import ReportSource
 from shared.sources.auto import AutoSource, offers_beta
 from shared.sources.beta import BetaSource
 from shared.sources.graph_client import GraphClient
+from shared.sources.policies import PolicyReader
 from shared.sources.v1 import Scope, V1Source, metrics_to_count
 from shared.stores.alerts import AlertStore
 from shared.stores.monitor import MonitorStore
@@ -75,6 +76,9 @@ class App:
     # (ContinueFetch): well inside host.json's functionTimeout of 10 minutes.
     fetch_budget: timedelta = timedelta(minutes=8)
     # azure-core's retry policy for Table Storage: a few quick tries, then a clear StorageError.
+    # azure-core's options for the identity's token requests (its retry policy); tests shorten
+    # the backoff so a refused identity endpoint fails in milliseconds, with the same retries.
+    credential_options: dict[str, Any] = field(default_factory=dict)
     storage_options: dict[str, Any] = field(
         default_factory=lambda: {
             "retry_total": 3,
@@ -102,9 +106,11 @@ class App:
         if self.environ.get("IDENTITY_ENDPOINT") or self.environ.get("MSI_ENDPOINT"):
             # In Azure: the managed identity, never a chain that may pick something else.
             # ManagedIdentityCredential ignores AZURE_CLIENT_ID unless it is passed.
-            return ManagedIdentityCredential(client_id=client_id)
+            return ManagedIdentityCredential(client_id=client_id, **self.credential_options)
         # A developer's machine: their `az login` (or other developer credential).
-        return DefaultAzureCredential(managed_identity_client_id=client_id)
+        return DefaultAzureCredential(
+            managed_identity_client_id=client_id, **self.credential_options
+        )
 
     @cached_property
     def graph(self) -> GraphClient:
@@ -143,6 +149,11 @@ class App:
             clock=self.clock,
             beta_offered=offers_beta(settings.graph_endpoint),
         )
+
+    @cached_property
+    def policies(self) -> PolicyReader:
+        """Security defaults and Conditional Access (read only with CHECK_ENFORCEMENT=true)."""
+        return PolicyReader(self.graph)
 
     @cached_property
     def tables(self) -> Tables:
@@ -202,7 +213,7 @@ class App:
     def _storage_credential(self) -> TokenCredential:
         storage_client_id = self.settings.storage.client_id
         if storage_client_id and storage_client_id != self.settings.azure_client_id:
-            return ManagedIdentityCredential(client_id=storage_client_id)
+            return ManagedIdentityCredential(client_id=storage_client_id, **self.credential_options)
         return self.credential
 
 

@@ -29,6 +29,9 @@ DEFAULT_SNAPSHOT_TABLE = "RegistrationSnapshots"
 DEFAULT_ALERT_TABLE = "AlertState"
 DEFAULT_ALERT_REPEAT_HOURS = 24.0
 DEFAULT_DIGEST_SCHEDULE = "0 0 8 * * 1"  # Mondays 08:00 UTC
+# Excluded principals an enforcing policy may have: two break-glass accounts, as Microsoft
+# advises (https://learn.microsoft.com/entra/identity/role-based-access-control/security-emergency-access).
+DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS = 2
 # Adaptive Card 1.4 renders in every Teams client; 1.5 adds a chart that cards posted by
 # Workflows do not show everywhere (they fall back to its text).
 CARD_VERSIONS = ("1.4", "1.5")
@@ -58,6 +61,8 @@ SETTING_NAMES = (
     "DIGEST_SCHEDULE",
     "CARD_VERSION",
     "LOG_HTTP_REQUESTS",
+    "CHECK_ENFORCEMENT",
+    "ENFORCEMENT_MAX_EXCLUSIONS",
 )
 # Which report to read: the beta aggregate, v1.0 userRegistrationDetails, or beta until it is
 # gone and then v1.0 (shared.usecases.fetching).
@@ -104,6 +109,9 @@ class Settings:
     card_version: str = CARD_VERSIONS[0]
     # The SDKs' per-request HTTP logging at the worker's level, for troubleshooting only.
     log_http_requests: bool = False
+    # Read Conditional Access and security defaults on each fetch (needs Policy.Read.All).
+    check_enforcement: bool = False
+    enforcement_max_exclusions: int = DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -150,6 +158,10 @@ class Settings:
         digest_schedule = checked("DIGEST_SCHEDULE", check_ncrontab, digest_default)
         card_version = checked("CARD_VERSION", _card_version, CARD_VERSIONS[0])
         log_http_requests = checked("LOG_HTTP_REQUESTS", values.flag, False)
+        check_enforcement = checked("CHECK_ENFORCEMENT", values.flag, False)
+        max_exclusions = checked(
+            "ENFORCEMENT_MAX_EXCLUSIONS", values.whole_number, DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
+        )
         in_azure = any(text(name) is not None for name in AZURE_INSTANCE_SETTINGS)
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -198,6 +210,8 @@ class Settings:
             digest_schedule=digest_schedule,
             card_version=card_version,
             log_http_requests=log_http_requests,
+            check_enforcement=check_enforcement,
+            enforcement_max_exclusions=max_exclusions,
         )
 
 

@@ -4,7 +4,9 @@ Two reports: the beta `getCredentialUserRegistrationCount` (one body, `report_bo
 given `details=DetailsService(...)`, the v1.0 `userRegistrationDetails` of a synthetic tenant,
 paged with `@odata.nextLink` and a `$skiptoken`, optionally throttled like Graph (5 requests
 per 10 s, then 429 with a decimal Retry-After), with skip tokens that expire, `$count`, and
-failures scripted for a given page.
+failures scripted for a given page. Conditional Access policies and security defaults are
+served by `conditional_access` (standins/conditional_access.py; by default a tenant with no
+policies and security defaults off), set per test.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from standins.conditional_access import (
+    POLICIES_PATH,
+    SECURITY_DEFAULTS_PATH,
+    ConditionalAccessService,
+)
 from standins.loopback import LoopbackServer, Reply, Request, Script
 from standins.registration_details import SyntheticTenant
 from standins.reports import realistic_body
@@ -133,6 +140,7 @@ class GraphStandIn(LoopbackServer):
     ) -> None:
         self.report_body = report_body if report_body is not None else realistic_body()
         self.details = details
+        self.conditional_access = ConditionalAccessService()
         self.beta_removed = False
         self.script = Script(self._default)
         self._lock = threading.Lock()
@@ -141,6 +149,9 @@ class GraphStandIn(LoopbackServer):
     def _default(self, request: Request) -> Reply:
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
+        enforcement = self.conditional_access.answer(request)
+        if enforcement is not None:
+            return enforcement
         if request.path == REPORT_PATH and not self.beta_removed:
             return Reply(
                 200,
@@ -228,6 +239,11 @@ class GraphStandIn(LoopbackServer):
     @property
     def report_requests(self) -> list[Request]:
         return [r for r in self.requests if r.path == REPORT_PATH]
+
+    @property
+    def policy_requests(self) -> list[Request]:
+        """Requests for Conditional Access policies or security defaults."""
+        return [r for r in self.requests if r.path in (POLICIES_PATH, SECURITY_DEFAULTS_PATH)]
 
     @property
     def details_requests(self) -> list[Request]:

@@ -28,6 +28,7 @@ from shared.core.snapshot import Snapshot, SnapshotKey, admin_names_of
 from shared.core.trends import DailySeries, Trend, series_trends
 from shared.errors import CheckInProgressError
 from shared.messages.coverage import coverage_message
+from shared.messages.trace import coverage_trace
 from shared.stores.alerts import TenantAlerts, TenantLedger
 from shared.stores.records import Claim, Record
 from shared.stores.snapshots import SnapshotStore
@@ -60,7 +61,7 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
         previous.report if previous else None,
         settings.maximums,
     )
-    _log_readings(snapshot.report.total_users, current)
+    _log_readings(snapshot, current)
 
     def decide(alerts: TenantAlerts) -> _CheckPlan | None:
         return _decide(app, snapshot, current, alerts, admin_names_of(message))
@@ -131,6 +132,7 @@ def _decide(
         detail=key.row_key,
         missing=missing,
         no_users=snapshot.report.total_users == 0,
+        enforcement=snapshot.enforcement,
     )
     kept = {name: state for name, state in prior.states.items() if name not in decision.cleared}
     series = (prior.series or DailySeries()).with_snapshot(snapshot)
@@ -146,26 +148,13 @@ def _decide(
     return _CheckPlan(holding, told, message, decision=decision)
 
 
-def _log_readings(total: int, current: list[Reading]) -> None:
-    if total == 0:
+def _log_readings(snapshot: Snapshot, current: list[Reading]) -> None:
+    """One machine-readable trace per metric (shared/messages/trace.py: the README's format,
+    which Azure Monitor's workbook and coverage alert parse)."""
+    if snapshot.report.total_users == 0:
         log.warning(
             "the report counts 0 users: coverage ratios are undefined, nothing is checked "
             "(an alert says so)"
         )
     for reading in current:
-        ratio = "undefined" if reading.ratio is None else f"{float(reading.ratio):.2%}"
-        threshold = "none" if reading.threshold is None else f"{float(reading.threshold):.2%}"
-        if reading.maximum is not None:
-            threshold = f"at most {reading.maximum} users"
-        log.info(
-            "%s: %s (%d of %d), threshold %s%s%s",
-            reading.status,
-            ratio,
-            reading.count,
-            reading.total,
-            threshold,
-            " BELOW" if reading.breached else "",
-            " (more than the total, which counts enabled users only)"
-            if reading.exceeds_total
-            else "",
-        )
+        log.info("%s", coverage_trace(snapshot.key.tenant_id, reading, snapshot.source))

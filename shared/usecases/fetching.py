@@ -39,6 +39,7 @@ from shared.messages.health import fetch_health_message
 from shared.sources import Checkpoint
 from shared.stores.records import Record
 from shared.usecases.announcing import Plan, announce
+from shared.usecases.enforcing import read_enforcement
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,8 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
         fetched_at=started,
         report=result.report,
         source=result.api,
+        # Read once the pass is complete: one or two Graph requests per fetch, none when off.
+        enforcement=read_enforcement(app),
     )
     app.snapshots.save_snapshot(snapshot)
     report = result.report
