@@ -10,9 +10,13 @@ loading the function (the worker imports FetchReport and shared/), and the invoc
 (token, Graph, Table Storage). Median of 7, after one uncounted run that creates the tables;
 for each interpreter given (default: the venvs of Python 3.13 and 3.11 that exist).
 Import cost: each measurement is a fresh interpreter (as a cold start is), median of 7.
+Table Storage per cycle: with 1,500 snapshots stored over 30 days (one every 29 minutes), the
+Table requests and the bytes received of one scheduled cycle whose check posts a card with its
+trends (FetchReport, then CheckThresholds, through the test host), after the first check built
+the tenant's daily series.
 Targets: a cold start under 5 s on the 2-core machine; importing FetchReport and CheckThresholds
 adds under 50 ms to importing their dependencies; the largest card stays under 28 KB (what a
-Workflows webhook accepts).
+Workflows webhook accepts); a cycle makes at most 7 Table requests and reads under 256 KB.
 """
 
 from __future__ import annotations
@@ -159,6 +163,74 @@ def largest_card_bytes() -> int:
     return len(json.dumps(card).encode())
 
 
+def table_reads_per_cycle(snapshots: int = 1500) -> tuple[int, int]:
+    """Table requests and bytes received by one cycle with `snapshots` stored over 30 days."""
+    from azure.data.tables import TableServiceClient
+
+    from shared.bootstrap import App, use_app
+    from shared.core.report import Report
+    from shared.core.snapshot import Snapshot, snapshot_key
+    from shared.settings import Settings
+    from shared.stores.snapshots import _snapshot_entity
+    from standins.azurite import Azurite
+    from standins.functions_host import FunctionsHost
+    from standins.graph import GraphStandIn
+    from standins.managed_identity import ManagedIdentityStandIn
+    from standins.reports import report
+    from standins.teams import TeamsStandIn
+
+    start = datetime(2026, 11, 2, 6, 0, 5, tzinfo=timezone.utc)
+    clock = [start + timedelta(days=30)]
+    counted: list[int] = []
+    with (
+        Azurite() as azurite,
+        GraphStandIn() as graph,
+        ManagedIdentityStandIn() as identity,
+        TeamsStandIn() as teams,
+    ):
+        os.environ.update(
+            identity.environ,
+            AzureWebJobsStorage=azurite.connection_string,
+            GRAPH_ENDPOINT=graph.url,
+            FETCH_SCHEDULE="0 */30 * * * *",
+            TEAMS_WEBHOOK_URL=teams.webhook_url,
+            SNAPSHOT_TABLE="BenchmarkSnapshots",
+            ALERT_TABLE="BenchmarkAlerts",
+        )
+        every = timedelta(days=30) / snapshots
+        table = TableServiceClient.from_connection_string(
+            azurite.connection_string
+        ).create_table_if_not_exists(os.environ["SNAPSHOT_TABLE"])
+        entities = []
+        for i in range(snapshots):
+            when = start + i * every
+            report_of = Report("r", 1000, {"mfaRegistered": 970, "capable": 1000})
+            snapshot = Snapshot(snapshot_key(identity.tenant_id, when), when, report_of)
+            entities.append(_snapshot_entity(snapshot))
+        for first in range(0, len(entities), 100):
+            table.submit_transaction([("upsert", e) for e in entities[first : first + 100]])
+
+        def hook(response: object) -> None:
+            counted.append(len(response.http_response.body()))  # type: ignore[attr-defined]
+
+        for mfa, options in ((970, {}), (940, {"raw_response_hook": hook})):
+            body = report(1000, {"mfaRegistered": mfa, "capable": 1000})
+            graph.report_body = json.dumps(body).encode()
+            app = App(
+                Settings.from_env(os.environ), clock=lambda: clock[0], storage_options=options
+            )
+            use_app(app)
+            try:
+                FunctionsHost(os.environ, now=lambda: clock[0]).run_timer("FetchReport")
+            finally:
+                use_app(None)
+                app.close()
+            clock[0] += timedelta(minutes=29)
+    if len(teams.cards) != 1 or "30 days -3.0 pts" not in json.dumps(teams.cards[0]):
+        raise RuntimeError("the counted check did not post one card with a 30-day trend")
+    return len(counted), sum(counted)
+
+
 def main() -> int:
     starts = cold_starts(sys.argv[1:] or default_pythons())
     for python, phases in starts.items():
@@ -169,10 +241,19 @@ def main() -> int:
             print(f"  {phase:<18} {seconds * 1000:7.0f} ms{share}")
     added = import_seconds(FUNCTIONS)
     size = largest_card_bytes()
+    requests, received = table_reads_per_cycle()
     print(f"import FetchReport, CheckThresholds after their dependencies: {added * 1000:.1f} ms")
     print(f"largest card (400 statuses with 100-character names): {size:,} bytes")
+    print(
+        f"one cycle with 1,500 snapshots in 30 days: {requests} Table requests, "
+        f"{received / 1024:.1f} KB received"
+    )
     ok = (
-        all(phases["total"] < 5.0 for phases in starts.values()) and added < 0.050 and size < 28_000
+        all(phases["total"] < 5.0 for phases in starts.values())
+        and added < 0.050
+        and size < 28_000
+        and requests <= 7
+        and received < 256 * 1024
     )
     print("within targets" if ok else "OUTSIDE TARGETS")
     return 0 if ok else 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, time, timezone
 from itertools import islice
 from typing import Any
 
@@ -22,8 +23,8 @@ TOTAL_COLUMN = "TotalUserCount"
 # as `TotalUserCount__admins`. Snapshots stored before populations have neither and read as
 # before; a status's name never has '__' before a population otherwise (Graph's are camelCase).
 POPULATION_SEPARATOR = "__"
-# A history read is one page: Table Storage returns at most 1,000 entities a request, which
-# holds 30 days of hourly fetches. More than that (a storm of manual runs) keeps the newest.
+# A read of several snapshots is one page: Table Storage returns at most 1,000 entities a
+# request. More than that keeps the newest.
 MAX_HISTORY = 1000
 # Beyond this many statuses, $select would make a URL of several KB: read whole rows instead.
 _MAX_SELECTED_STATUSES = 40
@@ -67,26 +68,42 @@ class SnapshotStore:
             first = next(iter(entities), None)
         return _snapshot_from(first) if first is not None else None
 
-    def history(
+    def last_of_each_day(
         self, key: SnapshotKey, since: datetime, statuses: list[str] | None = None
-    ) -> list[Snapshot]:
-        """The tenant's snapshots older than `key`'s and fetched at or after `since`, newest
-        first: one bounded query (a RowKey range, one page), reading only the columns of
-        `statuses` when given. The first is the previous snapshot."""
-        return self._query(
-            "PartitionKey eq @pk and RowKey gt @rk and RowKey lt @bound",
-            {"pk": key.tenant_id, "rk": key.row_key, "bound": row_key_bound(since)},
-            statuses,
-        )
+    ) -> Iterator[Snapshot]:
+        """For each UTC day from `key`'s back to `since`'s, the newest snapshot of that day
+        older than `key`'s, newest first: one single-row query per day that has one (a day
+        without snapshots costs nothing), however many snapshots a day holds. Reads only the
+        columns of `statuses` when given."""
+        lower = key.row_key
+        bound = row_key_bound(since)
+        while True:
+            found = self._query(
+                "PartitionKey eq @pk and RowKey gt @rk and RowKey lt @bound",
+                {"pk": key.tenant_id, "rk": lower, "bound": bound},
+                statuses,
+                rows=1,
+            )
+            if not found:
+                return
+            yield found[0]
+            day = found[0].fetched_at.astimezone(timezone.utc).date()
+            # Next: fetched before that day began (their RowKeys are greater than this bound).
+            lower = row_key_bound(datetime.combine(day, time(), tzinfo=timezone.utc))
 
-    def recent_snapshots(self, since: datetime) -> list[Snapshot]:
-        """Every tenant's snapshots fetched at or after `since`, newest first (one query over
-        the RowKey range; the app watches one tenant, so this is normally one partition)."""
-        snapshots = self._query("RowKey lt @bound", {"bound": row_key_bound(since)}, None)
-        return sorted(snapshots, key=lambda s: s.key.row_key)
+    def newest_snapshot(self, since: datetime) -> Snapshot | None:
+        """The newest snapshot fetched at or after `since`, of the first tenant that has one
+        (the app watches one tenant): one single-row query."""
+        found = self._query("RowKey lt @bound", {"bound": row_key_bound(since)}, None, rows=1)
+        return found[0] if found else None
 
     def _query(
-        self, query: str, parameters: dict[str, str], statuses: list[str] | None
+        self,
+        query: str,
+        parameters: dict[str, str],
+        statuses: list[str] | None,
+        *,
+        rows: int = MAX_HISTORY,
     ) -> list[Snapshot]:
         table = self._tables.get(self._name)
         select = None
@@ -97,12 +114,12 @@ class SnapshotStore:
         try:
             with self._tables.failures(f"query {self._name}"):
                 entities = table.query_entities(
-                    query, parameters=parameters, select=select, results_per_page=MAX_HISTORY
+                    query, parameters=parameters, select=select, results_per_page=rows
                 )
-                rows = list(islice(entities, MAX_HISTORY))
+                found = list(islice(entities, rows))
         except ResourceNotFoundError:  # no table yet: nothing was ever stored
             return []
-        return [_snapshot_from(entity) for entity in rows]
+        return [_snapshot_from(entity) for entity in found]
 
 
 def _snapshot_entity(snapshot: Snapshot) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """CheckThresholds' use case: judge one snapshot and tell people what changed.
 
-Gather (snapshot, the 30 days before it, alert states) → decide (pure,
-`shared.core.alerting`) → apply
-(post one message, store the states). Each snapshot is checked once: the tenant's alert states
-record the newest snapshot whose check completed, and a snapshot that is not newer than that is
-skipped, so a redelivered message posts nothing new and an older snapshot checked after a newer
-one never moves the states backwards.
+Gather (snapshot, the previous one, alert states and the tenant's daily series) → decide
+(pure, `shared.core.alerting`, `shared.core.trends`) → apply (post one message, store the
+states and the series with this snapshot's day in it). Each snapshot is checked once: the
+tenant's alert states record the newest snapshot whose check completed, and a snapshot that is
+not newer than that is skipped, so a redelivered message posts nothing new and an older
+snapshot checked after a newer one never moves the states backwards.
 
 States are written conditionally (ETags), and a check with something to say claims the tenant
 before posting (shared/usecases/announcing.py): when another check wrote first (Flex
@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
 
 from shared.bootstrap import App
 from shared.core.alerting import Decision, decide_metrics
 from shared.core.coverage import Reading, missing_statuses, readings
 from shared.core.snapshot import Snapshot, SnapshotKey
-from shared.core.trends import HISTORY_DAYS, Trend, trends
+from shared.core.trends import DailySeries, Trend, series_trends
 from shared.errors import CheckInProgressError
 from shared.messages.coverage import coverage_message
 from shared.messages.trace import coverage_trace
-from shared.stores.alerts import TenantAlerts
-from shared.stores.records import Claim
+from shared.stores.alerts import TenantAlerts, TenantLedger
+from shared.stores.records import Claim, Record
+from shared.stores.snapshots import SnapshotStore
 from shared.usecases.admin_names import AdminNames
 from shared.usecases.announcing import Plan, announce
+from shared.usecases.series import rebuilt_series
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +54,7 @@ class _CheckPlan(Plan[TenantAlerts]):
 def check_snapshot(app: App, message: str) -> CheckOutcome:
     key = SnapshotKey.from_message(message)
     snapshot = app.snapshots.get_snapshot(key)
-    # One bounded query gives the trends and, as its first entry, the previous snapshot.
-    history = app.snapshots.history(
-        key,
-        since=snapshot.fetched_at - timedelta(days=HISTORY_DAYS),
-        statuses=list(snapshot.report.counts),
-    )
-    # None fetched in 30 days: the previous one may still be older (the change column).
-    previous = history[0] if history else app.snapshots.previous_snapshot(key)
+    previous = app.snapshots.previous_snapshot(key)  # the change column: one single-row query
     settings = app.settings
     current = readings(
         snapshot.report,
@@ -69,14 +63,13 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
         settings.maximums,
     )
     _log_readings(snapshot, current)
-    trend = trends([snapshot, *history])
     names = AdminNames(app.admin_lookup)  # asked of Graph only for a card that names admins
 
     def decide(alerts: TenantAlerts) -> _CheckPlan | None:
-        return _decide(app, snapshot, current, alerts, names, trend)
+        return _decide(app, snapshot, current, alerts, names)
 
     outcome = announce(
-        app.alerts.ledger(key.tenant_id),
+        _SeriesLedger(app.alerts.ledger(key.tenant_id), app.snapshots, snapshot),
         decide,
         post=app.notifier.post_message,
         owner=key.row_key,
@@ -89,6 +82,30 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     return CheckOutcome(readings=current, decision=outcome.plan.decision, posted=outcome.posted)
 
 
+@dataclass(frozen=True)
+class _SeriesLedger:
+    """The tenant's states, with the daily series rebuilt from the snapshots when none is
+    stored yet (and this snapshot is still to be checked): the write then stores it."""
+
+    ledger: TenantLedger
+    snapshots: SnapshotStore
+    snapshot: Snapshot
+
+    def read(self) -> Record[TenantAlerts]:
+        record = self.ledger.read()
+        alerts = record.state
+        done = alerts.checked is not None and alerts.checked.is_newer_or_same(self.snapshot.key)
+        if alerts.series is not None or done:
+            return record
+        series = rebuilt_series(self.snapshots, self.snapshot)
+        return replace(record, state=replace(alerts, series=series))
+
+    def write(
+        self, prior: Record[TenantAlerts], state: TenantAlerts, *, claim: Claim | None
+    ) -> Record[TenantAlerts]:
+        return self.ledger.write(prior, state, claim=claim)
+
+
 def _posting(claim: Claim) -> CheckInProgressError:
     return CheckInProgressError(f"the check of snapshot {claim.owner} is posting its card")
 
@@ -99,7 +116,6 @@ def _decide(
     current: list[Reading],
     prior: TenantAlerts,
     names: AdminNames,
-    trend: Mapping[str, Trend],
 ) -> _CheckPlan | None:
     key = snapshot.key
     if prior.checked is not None and prior.checked.is_newer_or_same(key):
@@ -121,13 +137,15 @@ def _decide(
         enforcement=snapshot.enforcement,
     )
     kept = {name: state for name, state in prior.states.items() if name not in decision.cleared}
+    series = (prior.series or DailySeries()).with_snapshot(snapshot)
     if not decision.events:
-        done = TenantAlerts({**kept, **decision.states}, key)
+        done = TenantAlerts({**kept, **decision.states}, key, series)
         return _CheckPlan(done, done, decision=decision)
     # Held while posting: the states as not yet told, closed ones kept (a post that fails
     # leaves them to be told by the retry), the snapshot not yet marked checked.
-    holding = TenantAlerts({**prior.states, **decision.states}, prior.checked)
-    told = TenantAlerts({**kept, **decision.delivered(now)}, key)
+    holding = TenantAlerts({**prior.states, **decision.states}, prior.checked, series)
+    told = TenantAlerts({**kept, **decision.delivered(now)}, key, series)
+    trend: Mapping[str, Trend] = series_trends(series)
     named = names.for_card(decision.events)
     message = coverage_message(
         snapshot, current, decision.events, named.names, trend, admin_names_problem=named.problem

@@ -1,6 +1,7 @@
 """WeeklyDigest's use case: one summary card per scheduled occurrence, even when nothing changed.
 
-Gather (the last 30 days of snapshots, the alert states, the fetch health) → build the card
+Gather (the newest snapshot of the last 30 days, the one before it, the alert states and the
+daily series, the fetch health) → build the card
 (pure, `shared.messages.digest.digest_message`) → claim the occurrence and post.
 
 What fired or resolved during the week is read from the alert states, not from a log of
@@ -27,11 +28,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from shared.bootstrap import App
-from shared.core.coverage import readings
-from shared.core.trends import HISTORY_DAYS, trends
+from shared.core.alerting import AlertState
+from shared.core.coverage import Reading, readings
+from shared.core.trends import HISTORY_DAYS, Trend, series_trends
 from shared.errors import ClaimHeldError, StateConflictError
 from shared.messages.digest import digest_message
 from shared.usecases.announcing import Plan, announce
+from shared.usecases.series import series_with
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +67,29 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
     key = occurrence or now.replace(minute=0, second=0, microsecond=0)
     name = f"{key:%Y-%m-%dT%H:%M:%SZ}"
 
-    history = app.snapshots.recent_snapshots(since=now - timedelta(days=HISTORY_DAYS))
-    newest = history[0] if history else None
-    # The app watches the tenant its identity belongs to: the newest snapshot's.
-    mine = [s for s in history if newest is not None and s.key.tenant_id == newest.key.tenant_id]
-    states = app.alerts.get_states(newest.key.tenant_id).state.states if newest else {}
+    # The app watches the tenant its identity belongs to: the one whose snapshots are stored.
+    newest = app.snapshots.newest_snapshot(since=now - timedelta(days=HISTORY_DAYS))
     settings = app.settings
-    previous = mine[1].report if len(mine) > 1 else None
-    current = (
-        readings(newest.report, settings.thresholds, previous, settings.maximums)
-        if newest is not None
-        else []
-    )
+    states: Mapping[str, AlertState] = {}
+    trend: Mapping[str, Trend] = {}
+    current: list[Reading] = []
+    if newest is not None:
+        alerts = app.alerts.get_states(newest.key.tenant_id).state
+        states = alerts.states
+        # The newest snapshot's own check may not have run yet: its day is added here too.
+        trend = series_trends(series_with(app.snapshots, newest, alerts.series))
+        previous = app.snapshots.previous_snapshot(newest.key)
+        current = readings(
+            newest.report,
+            settings.thresholds,
+            previous.report if previous is not None else None,
+            settings.maximums,
+        )
     message = digest_message(
         now=now,
         newest=newest,
         readings=current,
-        trends=trends(mine),
+        trends=trend,
         states=states,
         fetch_health=app.monitor.get_monitor().fetch_health.state,
     )
