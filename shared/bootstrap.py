@@ -38,6 +38,7 @@ from shared.stores.alerts import AlertStore
 from shared.stores.monitor import MonitorStore
 from shared.stores.snapshots import SnapshotStore
 from shared.stores.tables import Tables
+from shared.tenants.fleet import Fleet
 from shared.usecases.announcing import announce_source_switch
 
 # How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
@@ -121,11 +122,15 @@ class App:
     def source(self) -> ReportSource:
         """The report source REPORT_SOURCE names. One per worker: the v1.0 source's pacer
         spans the worker's consecutive passes."""
+        return self.build_source(self.graph)
+
+    def build_source(self, graph: GraphClient) -> ReportSource:
+        """The source REPORT_SOURCE names, reading through `graph` (one tenant's client)."""
         settings = self.settings
         if settings.report_source == "beta":
-            return BetaSource(self.graph)
+            return BetaSource(graph)
         v1 = V1Source(
-            self.graph,
+            graph,
             scope=Scope.of(
                 include_guests=settings.include_guests, exclude_users=settings.exclude_users
             ),
@@ -136,13 +141,29 @@ class App:
         if settings.report_source == "v1":
             return v1
         return AutoSource(
-            beta=BetaSource(self.graph),
+            beta=BetaSource(graph),
             v1=v1,
             state=self.monitor,
             announce=self.announce_source_switch,
             clock=self.clock,
             beta_offered=offers_beta(settings.graph_endpoint),
         )
+
+    @cached_property
+    def fleet(self) -> Fleet:
+        """TENANTS: each customer tenant's credential, source and overrides (shared/tenants)."""
+        return Fleet(self)
+
+    def source_for(self, tenant_id: str) -> ReportSource:
+        return self.fleet.source_for(tenant_id)
+
+    def settings_for(self, tenant_id: str) -> Settings:
+        """The settings a tenant is checked with: its overrides applied (TENANTS only)."""
+        return self.fleet.settings_for(tenant_id) if self.settings.tenants else self.settings
+
+    def notifier_for(self, tenant_id: str) -> Notifier:
+        """Where a tenant's cards go: with TENANTS, naming the tenant."""
+        return self.fleet.notifier_for(tenant_id) if self.settings.tenants else self.notifier
 
     @cached_property
     def tables(self) -> Tables:
@@ -196,6 +217,8 @@ class App:
 
     def close(self) -> None:
         """Close the connections this App opened (tests and tools; a worker keeps them)."""
+        if "fleet" in self.__dict__:
+            self.fleet.close()
         if "http" in self.__dict__:
             self.http.close()
 

@@ -27,6 +27,7 @@ DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com"
 DEFAULT_THRESHOLDS = "mfaRegistered=95%,capable=90%"
 DEFAULT_SNAPSHOT_TABLE = "RegistrationSnapshots"
 DEFAULT_ALERT_TABLE = "AlertState"
+DEFAULT_TENANT_TABLE = "Tenants"
 DEFAULT_ALERT_REPEAT_HOURS = 24.0
 DEFAULT_DIGEST_SCHEDULE = "0 0 8 * * 1"  # Mondays 08:00 UTC
 # Adaptive Card 1.4 renders in every Teams client; 1.5 adds a chart that cards posted by
@@ -58,6 +59,10 @@ SETTING_NAMES = (
     "DIGEST_SCHEDULE",
     "CARD_VERSION",
     "LOG_HTTP_REQUESTS",
+    "TENANTS",
+    "MULTI_TENANT_APP_ID",
+    "TENANT_TABLE",
+    "MAX_INSTANCE_COUNT",
 )
 # Which report to read: the beta aggregate, v1.0 userRegistrationDetails, or beta until it is
 # gone and then v1.0 (shared.usecases.fetching).
@@ -104,6 +109,13 @@ class Settings:
     card_version: str = CARD_VERSIONS[0]
     # The SDKs' per-request HTTP logging at the worker's level, for troubleshooting only.
     log_http_requests: bool = False
+    # Many tenants (shared/tenants): the customer tenants, the multi-tenant app whose federated
+    # credential is the managed identity, the per-tenant overrides' table, and how many
+    # instances may fetch at once (the cross-tenant Graph budget is shared among them).
+    tenants: tuple[str, ...] = ()
+    multi_tenant_app_id: str | None = None
+    tenant_table: str = DEFAULT_TENANT_TABLE
+    max_instance_count: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -150,6 +162,15 @@ class Settings:
         digest_schedule = checked("DIGEST_SCHEDULE", check_ncrontab, digest_default)
         card_version = checked("CARD_VERSION", _card_version, CARD_VERSIONS[0])
         log_http_requests = checked("LOG_HTTP_REQUESTS", values.flag, False)
+        tenants = checked("TENANTS", values.guids, ())
+        multi_tenant_app_id = checked("MULTI_TENANT_APP_ID", values.guid, None)
+        if tenants and multi_tenant_app_id is None and text("MULTI_TENANT_APP_ID") is None:
+            problems.append(
+                "MULTI_TENANT_APP_ID is not set, and TENANTS needs it: the client id of the "
+                "multi-tenant app registration whose federated credential is this app's "
+                "managed identity (README: Many tenants)"
+            )
+        max_instances = checked("MAX_INSTANCE_COUNT", values.count, 1)
         in_azure = any(text(name) is not None for name in AZURE_INSTANCE_SETTINGS)
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -167,8 +188,17 @@ class Settings:
             for name, default in (
                 ("SNAPSHOT_TABLE", DEFAULT_SNAPSHOT_TABLE),
                 ("ALERT_TABLE", DEFAULT_ALERT_TABLE),
+                ("TENANT_TABLE", DEFAULT_TENANT_TABLE),
             )
         }
+        if tables["TENANT_TABLE"].lower() in (
+            tables["SNAPSHOT_TABLE"].lower(),
+            tables["ALERT_TABLE"].lower(),
+        ):
+            problems.append(
+                f"TENANT_TABLE names the table of snapshots or alert states "
+                f"({tables['TENANT_TABLE']}): give the tenants' overrides a table of their own"
+            )
         if tables["SNAPSHOT_TABLE"].lower() == tables["ALERT_TABLE"].lower():
             # Table names are case-insensitive: one table for both would have the check delete
             # the snapshot history as "cleared" alert states.
@@ -198,6 +228,10 @@ class Settings:
             digest_schedule=digest_schedule,
             card_version=card_version,
             log_http_requests=log_http_requests,
+            tenants=tenants,
+            multi_tenant_app_id=multi_tenant_app_id,
+            tenant_table=tables["TENANT_TABLE"],
+            max_instance_count=max_instances,
         )
 
 

@@ -5,6 +5,12 @@ given `details=DetailsService(...)`, the v1.0 `userRegistrationDetails` of a syn
 paged with `@odata.nextLink` and a `$skiptoken`, optionally throttled like Graph (5 requests
 per 10 s, then 429 with a decimal Retry-After), with skip tokens that expire, `$count`, and
 failures scripted for a given page.
+
+Many tenants (`tenants=standins.graph_tenants.Tenants(...)`): the beta report of the tenant the
+bearer token's `tid` names, and Graph's identity-report limits enforced as it documents them, per app and tenant
+(5 requests per 10 s) and per app across all tenants (122 per 10 s), each a 429 with
+Retry-After (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-reports-service-limits).
+Without it, one report for whatever token comes, as before.
 """
 
 from __future__ import annotations
@@ -16,11 +22,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from standins.loopback import LoopbackServer, Reply, Request, Script
 from standins.registration_details import SyntheticTenant
 from standins.reports import realistic_body
+
+if TYPE_CHECKING:
+    from standins.graph_tenants import Tenants
 
 REPORT_PATH = "/beta/reports/getCredentialUserRegistrationCount"
 DETAILS_PATH = "/v1.0/reports/authenticationMethods/userRegistrationDetails"
@@ -129,10 +139,15 @@ class GraphStandIn(LoopbackServer):
     """
 
     def __init__(
-        self, report_body: bytes | None = None, *, details: DetailsService | None = None
+        self,
+        report_body: bytes | None = None,
+        *,
+        details: DetailsService | None = None,
+        tenants: Tenants | None = None,
     ) -> None:
         self.report_body = report_body if report_body is not None else realistic_body()
         self.details = details
+        self.tenants = tenants
         self.beta_removed = False
         self.script = Script(self._default)
         self._lock = threading.Lock()
@@ -142,9 +157,18 @@ class GraphStandIn(LoopbackServer):
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
         if request.path == REPORT_PATH and not self.beta_removed:
+            body = self.report_body
+            if self.tenants is not None:
+                tenant = self.tenants.tenant_of(request.headers["authorization"])
+                with self._lock:
+                    refused = self.tenants.admit(tenant)
+                    if refused is not None:
+                        return refused
+                    self.tenants.served[tenant] = self.tenants.served.get(tenant, 0) + 1
+                body = self.tenants.reports.get(tenant, body)
             return Reply(
                 200,
-                self.report_body,
+                body,
                 {"Content-Type": "application/json", "request-id": "req-report-ok"},
             )
         if self.details is not None and request.path in (DETAILS_PATH, COUNT_PATH):

@@ -29,6 +29,7 @@ from shared.core.snapshot import Snapshot, SnapshotKey, admin_names_of
 from shared.core.trends import HISTORY_DAYS, Trend, trends
 from shared.errors import CheckInProgressError
 from shared.messages.coverage import coverage_message
+from shared.settings import Settings
 from shared.stores.alerts import TenantAlerts
 from shared.stores.records import Claim
 from shared.usecases.announcing import Plan, announce
@@ -59,7 +60,7 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     )
     # None fetched in 30 days: the previous one may still be older (the change column).
     previous = history[0] if history else app.snapshots.previous_snapshot(key)
-    settings = app.settings
+    settings = app.settings_for(key.tenant_id)  # TENANTS: the tenant's own thresholds
     current = readings(
         snapshot.report,
         settings.thresholds,
@@ -70,12 +71,12 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     trend = trends([snapshot, *history])
 
     def decide(alerts: TenantAlerts) -> _CheckPlan | None:
-        return _decide(app, snapshot, current, alerts, admin_names_of(message), trend)
+        return _decide(settings, snapshot, current, alerts, admin_names_of(message), trend)
 
     outcome = announce(
         app.alerts.ledger(key.tenant_id),
         decide,
-        post=app.notifier.post_message,
+        post=app.notifier_for(key.tenant_id).post_message,
         owner=key.row_key,
         clock=app.clock,
         sleep=app.sleep,
@@ -91,7 +92,7 @@ def _posting(claim: Claim) -> CheckInProgressError:
 
 
 def _decide(
-    app: App,
+    settings: Settings,
     snapshot: Snapshot,
     current: list[Reading],
     prior: TenantAlerts,
@@ -102,7 +103,7 @@ def _decide(
     if prior.checked is not None and prior.checked.is_newer_or_same(key):
         log.info("snapshot %s was already checked (or a newer one was); nothing to do", key.row_key)
         return None
-    missing = missing_statuses(snapshot.report, app.settings.thresholds, app.settings.maximums)
+    missing = missing_statuses(snapshot.report, settings.thresholds, settings.maximums)
     for status in missing:
         log.error("THRESHOLDS names %r, which this report does not carry: not checked", status)
     now = snapshot.fetched_at  # the alert clock is the snapshot's: a replay decides the same
@@ -110,8 +111,8 @@ def _decide(
         dict(prior.states),
         current,
         now=now,
-        repeat=app.settings.alert_repeat,
-        drop_points=app.settings.drop_alert_points,
+        repeat=settings.alert_repeat,
+        drop_points=settings.drop_alert_points,
         detail=key.row_key,
         missing=missing,
         no_users=snapshot.report.total_users == 0,
