@@ -3,9 +3,9 @@
 The snapshot's key goes to the `snapshots-to-check` queue, which triggers CheckThresholds; a
 v1.0 pass too long for one invocation goes on in ContinueFetch (`fetch-continuations`). With
 TENANTS it fetches nothing itself: one message per tenant goes to `tenants-to-fetch`
-(FetchTenant). The host retries a failed run (function.json `retry`); the retry context says which try this is,
-so that only the last one announces a failure in Teams (Graph's, storage's or the settings').
-"""
+(FetchTenant). The host retries a failed run (function.json `retry`); the retry context says
+which try this is, so that only the last one announces a failure in Teams (Graph's, storage's or
+the settings')."""
 
 from __future__ import annotations
 

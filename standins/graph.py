@@ -7,11 +7,11 @@ per 10 s, then 429 with a decimal Retry-After), with skip tokens that expire, `$
 failures scripted for a given page.
 
 Many tenants (`tenants=standins.graph_tenants.Tenants(...)`): the beta report of the tenant the
-bearer token's `tid` names, and Graph's identity-report limits enforced as it documents them, per app and tenant
-(5 requests per 10 s) and per app across all tenants (122 per 10 s), each a 429 with
-Retry-After (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-reports-service-limits).
-Without it, one report for whatever token comes, as before.
-"""
+bearer token's `tid` names, and Graph's identity-report limits enforced as it documents them,
+per app and tenant (5 requests per 10 s) and per app across all tenants (122 per 10 s), each a
+429 with Retry-After
+(https://learn.microsoft.com/graph/throttling-limits#identity-and-access-reports-service-limits).
+Without it, one report for whatever token comes, as before."""
 
 from __future__ import annotations
 

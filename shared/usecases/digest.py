@@ -31,7 +31,9 @@ from shared.core.coverage import readings
 from shared.core.trends import HISTORY_DAYS, trends
 from shared.errors import ClaimHeldError, StateConflictError
 from shared.messages.digest import digest_message
+from shared.messages.model import Message
 from shared.usecases.announcing import Plan, announce
+from shared.usecases.rollup import rollup_of
 
 log = logging.getLogger(__name__)
 
@@ -64,26 +66,8 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
     key = occurrence or now.replace(minute=0, second=0, microsecond=0)
     name = f"{key:%Y-%m-%dT%H:%M:%SZ}"
 
-    history = app.snapshots.recent_snapshots(since=now - timedelta(days=HISTORY_DAYS))
-    newest = history[0] if history else None
-    # The app watches the tenant its identity belongs to: the newest snapshot's.
-    mine = [s for s in history if newest is not None and s.key.tenant_id == newest.key.tenant_id]
-    states = app.alerts.get_states(newest.key.tenant_id).state.states if newest else {}
-    settings = app.settings
-    previous = mine[1].report if len(mine) > 1 else None
-    current = (
-        readings(newest.report, settings.thresholds, previous, settings.maximums)
-        if newest is not None
-        else []
-    )
-    message = digest_message(
-        now=now,
-        newest=newest,
-        readings=current,
-        trends=trends(mine),
-        states=states,
-        fetch_health=app.monitor.get_monitor().fetch_health.state,
-    )
+    # TENANTS: every tenant in one card (shared/usecases/rollup.py); otherwise the one tenant.
+    message = rollup_of(app, now) if app.settings.tenants else _digest_of(app, now)
 
     def decide(posted: bool) -> Plan[bool] | None:
         return None if posted else Plan(False, True, message)
@@ -107,3 +91,27 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
         return False
     log.info("posted the weekly digest of %s: %s", name, message.title)
     return True
+
+
+def _digest_of(app: App, now: datetime) -> Message:
+    """The digest of the one tenant the app watches."""
+    history = app.snapshots.recent_snapshots(since=now - timedelta(days=HISTORY_DAYS))
+    newest = history[0] if history else None
+    # The app watches the tenant its identity belongs to: the newest snapshot's.
+    mine = [s for s in history if newest is not None and s.key.tenant_id == newest.key.tenant_id]
+    states = app.alerts.get_states(newest.key.tenant_id).state.states if newest else {}
+    settings = app.settings
+    previous = mine[1].report if len(mine) > 1 else None
+    current = (
+        readings(newest.report, settings.thresholds, previous, settings.maximums)
+        if newest is not None
+        else []
+    )
+    return digest_message(
+        now=now,
+        newest=newest,
+        readings=current,
+        trends=trends(mine),
+        states=states,
+        fetch_health=app.monitor.get_monitor().fetch_health.state,
+    )
