@@ -76,6 +76,9 @@ class App:
     # (ContinueFetch): well inside host.json's functionTimeout of 10 minutes.
     fetch_budget: timedelta = timedelta(minutes=8)
     # azure-core's retry policy for Table Storage: a few quick tries, then a clear StorageError.
+    # azure-core's options for the identity's token requests (its retry policy); tests shorten
+    # the backoff so a refused identity endpoint fails in milliseconds, with the same retries.
+    credential_options: dict[str, Any] = field(default_factory=dict)
     storage_options: dict[str, Any] = field(
         default_factory=lambda: {
             "retry_total": 3,
@@ -103,9 +106,11 @@ class App:
         if self.environ.get("IDENTITY_ENDPOINT") or self.environ.get("MSI_ENDPOINT"):
             # In Azure: the managed identity, never a chain that may pick something else.
             # ManagedIdentityCredential ignores AZURE_CLIENT_ID unless it is passed.
-            return ManagedIdentityCredential(client_id=client_id)
+            return ManagedIdentityCredential(client_id=client_id, **self.credential_options)
         # A developer's machine: their `az login` (or other developer credential).
-        return DefaultAzureCredential(managed_identity_client_id=client_id)
+        return DefaultAzureCredential(
+            managed_identity_client_id=client_id, **self.credential_options
+        )
 
     @cached_property
     def graph(self) -> GraphClient:
@@ -225,7 +230,7 @@ class App:
     def _storage_credential(self) -> TokenCredential:
         storage_client_id = self.settings.storage.client_id
         if storage_client_id and storage_client_id != self.settings.azure_client_id:
-            return ManagedIdentityCredential(client_id=storage_client_id)
+            return ManagedIdentityCredential(client_id=storage_client_id, **self.credential_options)
         return self.credential
 
 

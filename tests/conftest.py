@@ -109,6 +109,7 @@ class CycleHarness:
             # every attempt (four at 2 s were 8 s of the suite).
             http_timeout=httpx.Timeout(1.0),
             storage_options={"retry_total": 1, "retry_backoff_factor": 0.05},
+            credential_options={"retry_backoff_factor": 0.01},
         )
         use_app(self.app)
         return self.app

@@ -110,7 +110,7 @@ def test_client_errors_fail_at_once_with_code_request_id_and_advice(
 
 
 def test_a_timeout_is_retried_then_reported(cycle: CycleHarness) -> None:
-    # The harness gives the app a 2 s HTTP timeout; Graph answers after 3 s, four times.
+    # The harness gives the app a 1 s HTTP timeout; Graph answers after 3 s, four times.
     cycle.graph.script.then(*[Reply(200, b"{}", delay=3)] * 4)
     started = time.monotonic()
 

@@ -1,1 +1,5 @@
-"""core"""
+"""The pure core: plain data and decisions, no I/O, no settings, no clock (`now` is passed).
+
+report (the Report model), snapshot (keys, queue messages), coverage (limits, readings),
+alerting (the alert lifecycle), trends, conditional_access + enforcement (is MFA required).
+"""

@@ -1,1 +1,6 @@
-"""usecases"""
+"""The use cases: gather, call the pure core, apply. One per entry point, plus their rules.
+
+fetching (FetchReport, ContinueFetch), checking (CheckThresholds), digest (WeeklyDigest),
+announcing (claim, then post, then record: every post goes through it), failures (what a run
+that fails for good says in Teams).
+"""

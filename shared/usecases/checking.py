@@ -29,6 +29,7 @@ from shared.core.snapshot import Snapshot, SnapshotKey, admin_names_of
 from shared.core.trends import HISTORY_DAYS, Trend, trends
 from shared.errors import CheckInProgressError
 from shared.messages.coverage import coverage_message
+from shared.messages.trace import coverage_trace
 from shared.settings import Settings
 from shared.stores.alerts import TenantAlerts
 from shared.stores.records import Claim
@@ -67,7 +68,7 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
         previous.report if previous else None,
         settings.maximums,
     )
-    _log_readings(snapshot.report.total_users, current)
+    _log_readings(snapshot, current)
     trend = trends([snapshot, *history])
 
     def decide(alerts: TenantAlerts) -> _CheckPlan | None:
@@ -129,26 +130,13 @@ def _decide(
     return _CheckPlan(holding, told, message, decision=decision)
 
 
-def _log_readings(total: int, current: list[Reading]) -> None:
-    if total == 0:
+def _log_readings(snapshot: Snapshot, current: list[Reading]) -> None:
+    """One machine-readable trace per metric (shared/messages/trace.py: the README's format,
+    which Azure Monitor's workbook and coverage alert parse)."""
+    if snapshot.report.total_users == 0:
         log.warning(
             "the report counts 0 users: coverage ratios are undefined, nothing is checked "
             "(an alert says so)"
         )
     for reading in current:
-        ratio = "undefined" if reading.ratio is None else f"{float(reading.ratio):.2%}"
-        threshold = "none" if reading.threshold is None else f"{float(reading.threshold):.2%}"
-        if reading.maximum is not None:
-            threshold = f"at most {reading.maximum} users"
-        log.info(
-            "%s: %s (%d of %d), threshold %s%s%s",
-            reading.status,
-            ratio,
-            reading.count,
-            reading.total,
-            threshold,
-            " BELOW" if reading.breached else "",
-            " (more than the total, which counts enabled users only)"
-            if reading.exceeds_total
-            else "",
-        )
+        log.info("%s", coverage_trace(snapshot.key.tenant_id, reading, snapshot.source))
