@@ -164,6 +164,8 @@ class GraphStandIn(LoopbackServer):
                     refused = self.tenants.admit(tenant)
                     if refused is not None:
                         return refused
+                    if tenant in self.tenants.refusals:
+                        return self.tenants.refusals[tenant]
                     self.tenants.served[tenant] = self.tenants.served.get(tenant, 0) + 1
                 body = self.tenants.reports.get(tenant, body)
             return Reply(

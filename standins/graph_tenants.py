@@ -29,6 +29,10 @@ class Tenants:
     across: int | None = 122
     window: float = 10.0
     clock: Callable[[], float] = time.monotonic
+    # Tenants whose report Graph refuses, with its answer (a permission not granted: 403
+    # Authorization_RequestDenied; no P1/P2 licence: 403
+    # Authentication_RequestFromNonPremiumTenantOrB2CTenant).
+    refusals: dict[str, Reply] = field(default_factory=dict)
     served: dict[str, int] = field(default_factory=dict)  # 200s answered, by tenant
     _limits: dict[str, RateLimit] = field(default_factory=dict)
     _across: RateLimit | None = None

@@ -8,6 +8,7 @@ client assertion), CheckThresholds judges each snapshot, WeeklyDigest rolls them
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 import pytest
 from azure.data.tables import TableServiceClient
 
+from shared.tenants import check
 from standins.entra import JWT_BEARER, MULTI_TENANT_APP_ID, EntraStandIn, claims_of
+from standins.graph import graph_error
 from standins.graph_tenants import Tenants
 from standins.managed_identity import TENANT_ID as HOME_TENANT
 from standins.reports import report
@@ -187,6 +190,26 @@ def test_no_secret_reaches_any_log(fleet: Fleet, caplog: pytest.LogCaptureFixtur
         *fleet.entra.tokens_issued,
     ]
     assert fleet.entra.tokens_issued and all(secret not in logged for secret in secrets)
+
+
+def test_the_check_says_per_tenant_whether_consent_and_the_report_are_there(
+    fleet: Fleet,
+) -> None:
+    fleet.entra.revoke_consent(CONTOSO)
+    fleet.graph.refusals[FABRIKAM] = graph_error(
+        403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+    )
+    out = io.StringIO()
+
+    status = check.main([], environ=os.environ, out=out)
+
+    lines = dict(line.split(": ", 1) for line in out.getvalue().splitlines()[:3])
+    assert status == 1
+    assert lines[CONTOSO].startswith("NO TOKEN") and "adminconsent" in lines[CONTOSO]
+    assert lines[FABRIKAM].startswith("NO REPORT") and "403" in lines[FABRIKAM]
+    assert lines[NORTHWIND] == "ok: a token, and the report answers (2,500 users)"
+    assert out.getvalue().splitlines()[-1] == "1 of 3 tenants ok"
+    assert fleet.cycle.snapshots() == [] and fleet.cycle.teams.cards == []
 
 
 def test_without_tenants_the_app_watches_its_own_tenant_as_before(cycle: CycleHarness) -> None:
