@@ -75,6 +75,13 @@ param excludeUsers string = ''
 @description('ALERT_NAME_ADMINS: v1.0 source only; true lets the adminsWithoutMfa card name a few of them.')
 param alertNameAdmins bool = false
 
+@description('CHECK_ENFORCEMENT: true also reads, on each fetch, whether security defaults or Conditional Access enforce MFA. Needs the Graph application permission Policy.Read.All (infra/grant-reports-read-all.sh --enforcement).')
+param checkEnforcement bool = false
+
+@description('ENFORCEMENT_MAX_EXCLUSIONS: with checkEnforcement, the most users, groups and roles the enforcing policy may exclude (2: two break-glass accounts).')
+@minValue(0)
+param enforcementMaxExclusions int = 2
+
 @description('ALERTS_TO_LOG_ONLY: true to log alerts instead of posting them to Teams (then no webhook is used). Without it, the app refuses to run in Azure with no webhook.')
 param alertsToLogOnly bool = false
 
@@ -537,6 +544,8 @@ var commonSettings = [
   { name: 'TENANTS', value: tenants }
   { name: 'MULTI_TENANT_APP_ID', value: multiTenantAppId }
   { name: 'MAX_INSTANCE_COUNT', value: string(maximumInstanceCount) }
+  { name: 'CHECK_ENFORCEMENT', value: string(checkEnforcement) }
+  { name: 'ENFORCEMENT_MAX_EXCLUSIONS', value: string(enforcementMaxExclusions) }
   {
     // Always the reference, never blanked: a redeploy that omits the webhook keeps the secret.
     name: 'TEAMS_WEBHOOK_URL'

@@ -33,6 +33,7 @@ from shared.sources import ReportSource
 from shared.sources.auto import AutoSource, offers_beta
 from shared.sources.beta import BetaSource
 from shared.sources.graph_client import GraphClient
+from shared.sources.policies import PolicyReader
 from shared.sources.v1 import Scope, V1Source, metrics_to_count
 from shared.stores.alerts import AlertStore
 from shared.stores.monitor import MonitorStore
@@ -169,6 +170,11 @@ class App:
     def notifier_for(self, tenant_id: str) -> Notifier:
         """Where a tenant's cards go: with TENANTS, naming the tenant."""
         return self.fleet.notifier_for(tenant_id) if self.settings.tenants else self.notifier
+
+    @cached_property
+    def policies(self) -> PolicyReader:
+        """Security defaults and Conditional Access (read only with CHECK_ENFORCEMENT=true)."""
+        return PolicyReader(self.graph)
 
     @cached_property
     def tables(self) -> Tables:

@@ -125,6 +125,16 @@ def users(raw: str) -> tuple[str, ...]:
     return users
 
 
+def whole_number(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a whole number") from None
+    if value < 0:
+        raise ValueError(f"must be 0 or more, got {raw!r}")
+    return value
+
+
 def flag(raw: str) -> bool:
     if raw.lower() in _TRUE:
         return True

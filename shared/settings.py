@@ -30,6 +30,9 @@ DEFAULT_ALERT_TABLE = "AlertState"
 DEFAULT_TENANT_TABLE = "Tenants"
 DEFAULT_ALERT_REPEAT_HOURS = 24.0
 DEFAULT_DIGEST_SCHEDULE = "0 0 8 * * 1"  # Mondays 08:00 UTC
+# Excluded principals an enforcing policy may have: two break-glass accounts, as Microsoft
+# advises (https://learn.microsoft.com/entra/identity/role-based-access-control/security-emergency-access).
+DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS = 2
 # Adaptive Card 1.4 renders in every Teams client; 1.5 adds a chart that cards posted by
 # Workflows do not show everywhere (they fall back to its text).
 CARD_VERSIONS = ("1.4", "1.5")
@@ -63,6 +66,8 @@ SETTING_NAMES = (
     "MULTI_TENANT_APP_ID",
     "TENANT_TABLE",
     "MAX_INSTANCE_COUNT",
+    "CHECK_ENFORCEMENT",
+    "ENFORCEMENT_MAX_EXCLUSIONS",
 )
 # Which report to read: the beta aggregate, v1.0 userRegistrationDetails, or beta until it is
 # gone and then v1.0 (shared.usecases.fetching).
@@ -116,6 +121,9 @@ class Settings:
     multi_tenant_app_id: str | None = None
     tenant_table: str = DEFAULT_TENANT_TABLE
     max_instance_count: int = 1
+    # Read Conditional Access and security defaults on each fetch (needs Policy.Read.All).
+    check_enforcement: bool = False
+    enforcement_max_exclusions: int = DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -171,6 +179,16 @@ class Settings:
                 "managed identity (README: Many tenants)"
             )
         max_instances = checked("MAX_INSTANCE_COUNT", values.count, 1)
+        check_enforcement = checked("CHECK_ENFORCEMENT", values.flag, False)
+        max_exclusions = checked(
+            "ENFORCEMENT_MAX_EXCLUSIONS", values.whole_number, DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
+        )
+        if tenants and check_enforcement:
+            # Each tenant's policies would need its own PolicyReader; not built yet.
+            problems.append(
+                "CHECK_ENFORCEMENT=true is not supported with TENANTS yet (it would read the "
+                "app's own tenant's policies for every tenant): set one of them"
+            )
         in_azure = any(text(name) is not None for name in AZURE_INSTANCE_SETTINGS)
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -232,6 +250,8 @@ class Settings:
             multi_tenant_app_id=multi_tenant_app_id,
             tenant_table=tables["TENANT_TABLE"],
             max_instance_count=max_instances,
+            check_enforcement=check_enforcement,
+            enforcement_max_exclusions=max_exclusions,
         )
 
 

@@ -277,12 +277,16 @@ class ConditionalAccessService:
     """What the Graph stand-in answers on the two enforcement paths.
 
     `policies`: the tenant's policies; `security_defaults_enabled`; `permitted`: False answers
-    both paths with the 403 Graph gives a token without Policy.Read.All.
+    both paths with the 403 Graph gives a token without Policy.Read.All; `page_size`: policies
+    per page, further pages behind an `@odata.nextLink` with a `$skiptoken` (None: one page);
+    `next_link_origin`: where those links point (None: the Host the request was sent to).
     """
 
     policies: list[dict[str, Any]] = field(default_factory=list)
     security_defaults_enabled: bool = False
     permitted: bool = True
+    page_size: int | None = None
+    next_link_origin: str | None = None
 
     def answer(self, request: Request) -> Reply | None:
         """The reply for `request`, or None when its path is not one of these two."""
@@ -293,6 +297,15 @@ class ConditionalAccessService:
             body = {"error": {"code": code, "message": message, "innerError": {}}}
             return Reply(403, body, {"request-id": "req-403-" + code})
         if request.path == POLICIES_PATH:
-            return Reply(200, collection(*self.policies), {"request-id": "req-ca-policies"})
+            return Reply(200, self._page(request), {"request-id": "req-ca-policies"})
         body = security_defaults(enabled=self.security_defaults_enabled)
         return Reply(200, body, {"request-id": "req-security-defaults"})
+
+    def _page(self, request: Request) -> dict[str, Any]:
+        start = int(request.query.get("$skiptoken", ["0"])[0])
+        size = self.page_size or max(len(self.policies), 1)
+        body = collection(*self.policies[start : start + size])
+        if start + size < len(self.policies):
+            origin = self.next_link_origin or f"http://{request.headers.get('host', '')}"
+            body["@odata.nextLink"] = f"{origin}{POLICIES_PATH}?$skiptoken={start + size}"
+        return body

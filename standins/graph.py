@@ -4,14 +4,17 @@ Two reports: the beta `getCredentialUserRegistrationCount` (one body, `report_bo
 given `details=DetailsService(...)`, the v1.0 `userRegistrationDetails` of a synthetic tenant,
 paged with `@odata.nextLink` and a `$skiptoken`, optionally throttled like Graph (5 requests
 per 10 s, then 429 with a decimal Retry-After), with skip tokens that expire, `$count`, and
-failures scripted for a given page.
+failures scripted for a given page. Conditional Access policies and security defaults are
+served by `conditional_access` (standins/conditional_access.py; by default a tenant with no
+policies and security defaults off), set per test.
 
 Many tenants (`tenants=standins.graph_tenants.Tenants(...)`): the beta report of the tenant the
 bearer token's `tid` names, and Graph's identity-report limits enforced as it documents them,
 per app and tenant (5 requests per 10 s) and per app across all tenants (122 per 10 s), each a
 429 with Retry-After
 (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-reports-service-limits).
-Without it, one report for whatever token comes, as before."""
+Without it, one report for whatever token comes, as before.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +28,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from standins.conditional_access import (
+    POLICIES_PATH,
+    SECURITY_DEFAULTS_PATH,
+    ConditionalAccessService,
+)
 from standins.loopback import LoopbackServer, Reply, Request, Script
 from standins.registration_details import SyntheticTenant
 from standins.reports import realistic_body
@@ -148,6 +156,7 @@ class GraphStandIn(LoopbackServer):
         self.report_body = report_body if report_body is not None else realistic_body()
         self.details = details
         self.tenants = tenants
+        self.conditional_access = ConditionalAccessService()
         self.beta_removed = False
         self.script = Script(self._default)
         self._lock = threading.Lock()
@@ -156,6 +165,9 @@ class GraphStandIn(LoopbackServer):
     def _default(self, request: Request) -> Reply:
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
+        enforcement = self.conditional_access.answer(request)
+        if enforcement is not None:
+            return enforcement
         if request.path == REPORT_PATH and not self.beta_removed:
             body = self.report_body
             if self.tenants is not None:
@@ -254,6 +266,11 @@ class GraphStandIn(LoopbackServer):
     @property
     def report_requests(self) -> list[Request]:
         return [r for r in self.requests if r.path == REPORT_PATH]
+
+    @property
+    def policy_requests(self) -> list[Request]:
+        """Requests for Conditional Access policies or security defaults."""
+        return [r for r in self.requests if r.path in (POLICIES_PATH, SECURITY_DEFAULTS_PATH)]
 
     @property
     def details_requests(self) -> list[Request]:

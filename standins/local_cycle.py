@@ -15,6 +15,10 @@ scripted series (SERIES, repeated beyond 14 days): MFA coverage dips below 95% (
 (reminders), recovers (resolved), then SSPR capability drops sharply while still above its 90%
 threshold (a drop notice; DROP_ALERT_POINTS is 5 unless you set it). Each run's card is
 printed under its day; the replay ends with the weekly digest (unless DIGEST_SCHEDULE is empty).
+
+With CHECK_ENFORCEMENT=true the Graph stand-in serves Conditional Access policies: Microsoft's
+"Require MFA for all users" template in report-only mode (so "MFA is not enforced for all
+users" fires, naming it) and the admins template, enabled (so admins are covered).
 """
 
 from __future__ import annotations
@@ -31,6 +35,11 @@ from shared.bootstrap import App, use_app
 from shared.errors import MonitorError
 from shared.settings import DEFAULT_DIGEST_SCHEDULE, Settings
 from standins.azurite import Azurite, AzuriteNotInstalled
+from standins.conditional_access import (
+    ConditionalAccessService,
+    require_mfa_admins,
+    require_mfa_all_users_report_only,
+)
 from standins.functions_host import Cycle, FunctionLoadError, FunctionsHost, InvocationFailed
 from standins.graph import DetailsService, GraphStandIn, RateLimit
 from standins.managed_identity import ManagedIdentityStandIn
@@ -93,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "stand-in issues the stand-in Graph's tokens); your other settings apply",
                 graph.url,
                 azurite.port,
+            )
+            # Report-only for all users, enforced for admins: CHECK_ENFORCEMENT=true shows an alert.
+            graph.conditional_access = ConditionalAccessService(
+                policies=[require_mfa_all_users_report_only(), require_mfa_admins()]
             )
             os.environ.update(identity.environ)  # azure-identity reads these from os.environ
             os.environ.update(

@@ -67,3 +67,13 @@ def test_days_must_be_at_least_one() -> None:
 
     assert result.returncode == 2
     assert "--days must be at least 1" in result.stderr
+
+
+def test_with_check_enforcement_the_cycle_shows_the_report_only_policy_alert() -> None:
+    result = local_cycle(CHECK_ENFORCEMENT="true")
+
+    assert result.returncode == 0, result.stderr
+    log = result.stderr
+    assert "FIRING: MFA is not enforced for all users" in log
+    assert "nearest 'Require multifactor authentication for all users': report-only" in log
+    assert "enforced for admins by 'Require multifactor authentication for admins'" in log

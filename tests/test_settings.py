@@ -119,6 +119,9 @@ def test_the_connection_string_key_never_shows() -> None:
         ("DROP_ALERT_POINTS", "0"),
         ("DROP_ALERT_POINTS", "nan"),
         ("ALERT_TABLE", "ab"),
+        ("ENFORCEMENT_MAX_EXCLUSIONS", "-1"),
+        ("ENFORCEMENT_MAX_EXCLUSIONS", "2.5"),
+        ("CHECK_ENFORCEMENT", "maybe"),
     ],
 )
 def test_out_of_range_numbers_and_names_are_refused(name: str, value: str) -> None:
@@ -415,3 +418,12 @@ def test_one_table_for_snapshots_and_alert_states_is_refused_naming_both(alert_t
     (problem,) = problems({**AZURITE, "SNAPSHOT_TABLE": "Coverage", "ALERT_TABLE": alert_table})
 
     assert "SNAPSHOT_TABLE" in problem and "ALERT_TABLE" in problem
+
+
+def test_enforcement_is_off_by_default_and_allows_two_break_glass_exclusions() -> None:
+    settings = Settings.from_env(AZURITE)
+    assert (settings.check_enforcement, settings.enforcement_max_exclusions) == (False, 2)
+    chosen = Settings.from_env(
+        {**AZURITE, "CHECK_ENFORCEMENT": "true", "ENFORCEMENT_MAX_EXCLUSIONS": "0"}
+    )
+    assert (chosen.check_enforcement, chosen.enforcement_max_exclusions) == (True, 0)

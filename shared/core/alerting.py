@@ -24,6 +24,7 @@ from enum import Enum
 from fractions import Fraction
 
 from shared.core.coverage import Reading
+from shared.core.enforcement_status import EnforcementStatus
 
 FETCH_HEALTH = "fetch"  # the name of the monitor's own health state
 # The state of THRESHOLDS' own health: statuses it names that the report does not carry. Report
@@ -32,6 +33,12 @@ CONFIG_HEALTH = "_thresholds"
 # A report that counts no users (a source that "stops returning data", as Microsoft says of the
 # retired sibling reports): nothing can be checked, which must be said, not only logged.
 NO_USERS = "_users"
+# MFA enforcement (CHECK_ENFORCEMENT=true): not enforced for all users, not for admins, and
+# not known (Graph refused the policies, most often for want of Policy.Read.All).
+ENFORCED_ALL_USERS = "_enforcedAllUsers"
+ENFORCED_ADMINS = "_enforcedAdmins"
+ENFORCEMENT_UNKNOWN = "_enforcement"
+ENFORCEMENT_STATES = (ENFORCED_ALL_USERS, ENFORCED_ADMINS, ENFORCEMENT_UNKNOWN)
 # Scheduled runs start a few seconds early or late: a reminder due "every 24 hours" must not
 # slip to 48 hours because today's run began two seconds before yesterday's.
 SCHEDULE_JITTER = timedelta(minutes=30)
@@ -113,12 +120,15 @@ def decide_metrics(
     detail: str,
     missing: Sequence[str] = (),
     no_users: bool = False,
+    enforcement: EnforcementStatus | None = None,
 ) -> Decision:
     """Judge one snapshot's readings against the stored states.
 
     `missing` lists the statuses THRESHOLDS names that the report lacks: a configuration
     problem, announced like any alert. `no_users`: the report counts nobody (NO_USERS), also
-    an alert; its notice leads the card.
+    an alert; its notice leads the card. `enforcement` (None: not read): "MFA is not
+    enforced" for all users and for admins are alerts like a metric's; while enforcement is
+    unknown they stay as they were, and ENFORCEMENT_UNKNOWN says so.
     """
     states: dict[str, AlertState] = {}
     events: list[Event] = []
@@ -159,6 +169,9 @@ def decide_metrics(
         if outcome != AlertState(name, since=now):  # keep no state for what was never wrong
             states[name] = outcome
 
+    if enforcement is not None:
+        _decide_enforcement(prior, enforcement, states, events, now=now, repeat=repeat)
+
     cleared: list[str] = []
     reported = {reading.status: reading for reading in readings}
     for name, state in prior.items():
@@ -166,9 +179,58 @@ def decide_metrics(
             continue
         cleared.append(name)
         if state.told_firing:
-            reason = _why_unchecked(reported.get(name))
+            reason = (
+                "CHECK_ENFORCEMENT is off"
+                if name in ENFORCEMENT_STATES
+                else _why_unchecked(reported.get(name))
+            )
             events.append(Event(Notice.CLOSED, state, reported.get(name), state.since, reason))
     return Decision(states, events, cleared)
+
+
+def _decide_enforcement(
+    prior: dict[str, AlertState],
+    enforcement: EnforcementStatus,
+    states: dict[str, AlertState],
+    events: list[Event],
+    *,
+    now: datetime,
+    repeat: timedelta,
+) -> None:
+    for name, finding in (
+        (ENFORCED_ALL_USERS, enforcement.all_users),
+        (ENFORCED_ADMINS, enforcement.admins),
+    ):
+        if finding is None:  # unknown this time: neither fired nor resolved
+            if name in prior:
+                states[name] = prior[name]
+            continue
+        outcome = step(
+            prior.get(name),
+            name=name,
+            bad=not finding.enforced,
+            now=now,
+            repeat=repeat,
+            detail=finding.reason,
+        )
+        if isinstance(outcome, Event):
+            events.append(outcome)
+            outcome = outcome.state
+        states[name] = outcome
+    unknown = bool(enforcement.unknown)
+    outcome = step(
+        prior.get(ENFORCEMENT_UNKNOWN),
+        name=ENFORCEMENT_UNKNOWN,
+        bad=unknown,
+        now=now,
+        repeat=repeat,
+        detail=enforcement.unknown,
+    )
+    if isinstance(outcome, Event):
+        events.append(outcome)
+        outcome = outcome.state
+    if outcome != AlertState(ENFORCEMENT_UNKNOWN, since=now):
+        states[ENFORCEMENT_UNKNOWN] = outcome
 
 
 def _why_unchecked(reading: Reading | None) -> str:

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from shared.core.enforcement_status import EnforcementStatus
 from shared.core.report import Report
 from shared.errors import SnapshotNotFoundError
 
@@ -72,6 +73,8 @@ class Snapshot:
     # The Graph path of the report source that counted it (`FetchedReport.api`); the default
     # is the beta report's, the only source before REPORT_SOURCE existed.
     source: str = "beta/reports/getCredentialUserRegistrationCount"
+    # What the fetch read of MFA enforcement (CHECK_ENFORCEMENT=true); None: not read.
+    enforcement: EnforcementStatus | None = None
 
 
 def snapshot_key(tenant_id: str, fetched_at: datetime, fetch_id: str | None = None) -> SnapshotKey:

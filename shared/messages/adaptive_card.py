@@ -82,6 +82,9 @@ def _envelope(
     hidden_lines = len(message.lines) - MAX_NOTICE_LINES
     if hidden_lines > 0:
         body.append(_subtle(f"…and {hidden_lines} more notices"))
+    for i, fact in enumerate(message.facts):
+        # Standing facts (MFA enforcement), apart from what changed, never cut with the notices.
+        body.append({"type": "TextBlock", "text": fact, "wrap": True, "separator": i == 0})
     if rows:
         shown = rows[:MAX_TABLE_ROWS]
         body.append(_header_columns(separator=True))

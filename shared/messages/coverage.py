@@ -9,12 +9,17 @@ thresholded ones a chart series.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 
 from shared.core.alerting import CONFIG_HEALTH, NO_USERS, Event, Notice
 from shared.core.coverage import ADMINS_WITHOUT_MFA, KNOWN_STATUSES, Reading, label
 from shared.core.snapshot import Snapshot
 from shared.core.trends import Trend
+from shared.messages.enforcement import (
+    enforcement_facts,
+    enforcement_line,
+    enforcement_title,
+    is_enforcement,
+)
 from shared.messages.model import Message
 from shared.messages.wording import (
     MAX_LABEL_CHARS,
@@ -42,7 +47,7 @@ def coverage_message(
     stored: they travel in the queue message from the fetch to this card). Each metric with a
     known trend (`trends`, by status) shows it under its row."""
     now = snapshot.fetched_at
-    lines = [_event_line(event, now) for event in events]
+    lines = [_event_line(event, snapshot) for event in events]
     admins = next(
         (
             e.reading
@@ -78,7 +83,7 @@ def coverage_message(
     more = f" (+{len(events) - 1} more)" if len(events) > 1 else ""
     report_id = (snapshot.report.report_id or "")[:MAX_REPORT_ID_CHARS]
     return Message(
-        title=_event_title(first) + more,
+        title=_event_title(first, snapshot) + more,
         severity=severity,
         lines=lines,
         # The reason for the card leads the table: metrics below their threshold, then those
@@ -91,10 +96,13 @@ def coverage_message(
         + (f" · report {report_id}" if report_id else "")
         + f" · source {snapshot.source.split('/')[0]} {snapshot.source.split('/')[-1]}",
         chart=chart_series(readings, trends or {}),
+        facts=enforcement_facts(snapshot.enforcement),
     )
 
 
-def _event_title(event: Event) -> str:
+def _event_title(event: Event, snapshot: Snapshot) -> str:
+    if is_enforcement(event.state):
+        return enforcement_title(event, snapshot.enforcement)
     if event.state.name == NO_USERS:
         if event.notice is Notice.RESOLVED:
             return "Resolved: the report counts users again"
@@ -121,8 +129,11 @@ def _event_title(event: Event) -> str:
     return f"{name} at {value}, below {threshold}"
 
 
-def _event_line(event: Event, now: datetime) -> str:
+def _event_line(event: Event, snapshot: Snapshot) -> str:
+    now = snapshot.fetched_at
     firing_for = duration(now - event.started) if event.started else "an unknown time"
+    if is_enforcement(event.state):
+        return enforcement_line(event, firing_for, snapshot.enforcement)
     if event.state.name == CONFIG_HEALTH:
         return _config_line(event, firing_for)
     if event.state.name == NO_USERS:

@@ -10,10 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from shared.core.alerting import CONFIG_HEALTH, FETCH_HEALTH, NO_USERS, AlertState
+from shared.core.alerting import (
+    CONFIG_HEALTH,
+    ENFORCEMENT_STATES,
+    FETCH_HEALTH,
+    NO_USERS,
+    AlertState,
+)
 from shared.core.coverage import Reading, label
 from shared.core.snapshot import Snapshot
 from shared.core.trends import Trend
+from shared.messages.enforcement import (
+    digest_firing_line,
+    digest_label,
+    digest_title,
+    enforcement_facts,
+)
 from shared.messages.model import Message
 from shared.messages.wording import chart_series, duration, metric_row
 
@@ -45,7 +57,9 @@ def digest_message(
     if not lines:
         lines.append("Nothing fired or resolved this week.")
     lines.append(_health_line(newest, fetch_health, now, week))
-    below = [s for s in firing if s.name not in (CONFIG_HEALTH, FETCH_HEALTH, NO_USERS)]
+    unenforced = [s for s in firing if s.name in ENFORCEMENT_STATES]
+    own = (CONFIG_HEALTH, FETCH_HEALTH, NO_USERS, *ENFORCEMENT_STATES)
+    below = [s for s in firing if s.name not in own]
     fetch_failing = fetch_health is not None and fetch_health.firing
     # Never green for a report that counts nobody, whether or not its alert was decided yet.
     no_users = NO_USERS in {s.name for s in firing} or (
@@ -63,6 +77,8 @@ def digest_message(
         title = f"Weekly digest: {count} {where} {its} {limit}{'s' if len(below) != 1 else ''}"
     elif newest is None or fetch_failing:
         title = "Weekly digest: the monitor is not fetching the report"
+    elif unenforced:
+        title = "Weekly digest: " + digest_title(unenforced)
     elif firing:
         title = "Weekly digest: a status in THRESHOLDS is not checked"
     else:
@@ -81,10 +97,13 @@ def digest_message(
         ],
         footer=footer,
         chart=chart_series(readings, trends),
+        facts=enforcement_facts(newest.enforcement) if newest is not None else [],
     )
 
 
 def _state_label(state: AlertState) -> str:
+    if state.name in ENFORCEMENT_STATES:
+        return digest_label(state)
     if state.name == CONFIG_HEALTH:
         return f"**THRESHOLDS** naming {state.detail or 'a status'} the report lacks"
     if state.name == NO_USERS:
@@ -98,6 +117,8 @@ def _digest_firing_line(state: AlertState, start: datetime, now: datetime, above
     where = "above its maximum" if above else "below its threshold"
     if state.name == CONFIG_HEALTH:
         return f"NOT CHECKED: {_state_label(state)}, {when}."
+    if state.name in ENFORCEMENT_STATES:
+        return digest_firing_line(state, when)
     if state.name == NO_USERS:
         return f"NO USERS: {_state_label(state)} counts no users {when}."
     if since >= start:

@@ -71,14 +71,18 @@ class Message:
     footer: str = ""
     about: Literal["coverage", "fetch"] = "coverage"  # what the card is about: its button
     chart: tuple[ChartSeries, ...] = ()  # thresholded metrics over 30 days (CARD_VERSION=1.5)
+    # Standing facts shown under the notices, whatever changed: the MFA enforcement line.
+    facts: list[str] = field(default_factory=list)
 
     def map_text(self, change: Callable[[str], str]) -> Message:
         """The same message with `change` applied to every text it shows (a renderer shows
-        nothing else): title, lines, every cell of every row, the footer and chart legends."""
+        nothing else): title, lines, facts, every cell of every row, the footer and chart
+        legends."""
         return replace(
             self,
             title=change(self.title),
             lines=[change(line) for line in self.lines],
+            facts=[change(fact) for fact in self.facts],
             rows=[Row(*(change(cell) for cell in row)) for row in self.rows],
             footer=change(self.footer),
             chart=tuple(

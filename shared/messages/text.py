@@ -18,6 +18,7 @@ def render_text(message: Message) -> str:
     the card's markdown (`**bold**`) is dropped."""
     out = [f"{_SEVERITY.get(message.severity, '')} {message.title}".strip()]
     out += [line.replace("**", "") for line in message.lines]
+    out += [fact.replace("**", "") for fact in message.facts]
     if message.rows:
         with_trends = any(row.change_7d for row in message.rows)
         header = _HEADER + _TREND_HEADER if with_trends else _HEADER

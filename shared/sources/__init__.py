@@ -5,6 +5,7 @@ graph_client.py  the one Graph client: token, retries, no redirects, origin chec
 beta/            getCredentialUserRegistrationCount: URL, wire parsing, BetaSource
 v1/              userRegistrationDetails: tally (pure), pacing, paging, $count, V1Source
 auto.py          AutoSource: beta until Graph says it is gone, then v1.0 for good
+policies.py      PolicyReader: security defaults and Conditional Access (CHECK_ENFORCEMENT)
 """
 
 from shared.sources.port import Checkpoint, FetchedReport, ReportSource

@@ -12,6 +12,7 @@ from azure.data.tables import EdmType, EntityProperty, UpdateMode
 from shared.core.report import Report
 from shared.core.snapshot import Snapshot, SnapshotKey, row_key_bound
 from shared.errors import SnapshotNotFoundError
+from shared.stores.enforcement_columns import enforcement_columns, enforcement_from
 from shared.stores.tables import Tables, utc
 
 COUNT_PREFIX = "Count_"
@@ -109,7 +110,7 @@ def _snapshot_entity(snapshot: Snapshot) -> dict[str, Any]:
     }
     for status, count in report.counts.items():
         entity[COUNT_PREFIX + status] = _int64(count)
-    return entity
+    return entity | enforcement_columns(snapshot.enforcement)
 
 
 def _snapshot_from(entity: Any) -> Snapshot:
@@ -128,6 +129,7 @@ def _snapshot_from(entity: Any) -> Snapshot:
         fetched_at=utc(entity["FetchedAt"]),
         report=report,
         source=entity.get("Source", ""),
+        enforcement=enforcement_from(entity),
     )
 
 

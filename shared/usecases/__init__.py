@@ -2,5 +2,5 @@
 
 fetching (FetchReport, ContinueFetch), checking (CheckThresholds), digest (WeeklyDigest),
 announcing (claim, then post, then record: every post goes through it), failures (what a run
-that fails for good says in Teams).
+that fails for good says in Teams), enforcing (what a fetch reads of MFA enforcement).
 """

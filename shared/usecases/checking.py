@@ -117,6 +117,7 @@ def _decide(
         detail=key.row_key,
         missing=missing,
         no_users=snapshot.report.total_users == 0,
+        enforcement=snapshot.enforcement,
     )
     kept = {name: state for name, state in prior.states.items() if name not in decision.cleared}
     if not decision.events:

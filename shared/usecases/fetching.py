@@ -40,6 +40,7 @@ from shared.sources import Checkpoint
 from shared.stores.records import Record
 from shared.tenants.jobs import tenant_messages
 from shared.usecases.announcing import Plan, announce
+from shared.usecases.enforcing import read_enforcement
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,8 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | Non
         fetched_at=started,
         report=result.report,
         source=result.api,
+        # Read once the pass is complete: one or two Graph requests per fetch, none when off.
+        enforcement=read_enforcement(app),
     )
     app.snapshots.save_snapshot(snapshot)
     report = result.report
