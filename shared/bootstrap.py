@@ -40,6 +40,7 @@ from shared.stores.monitor import MonitorStore
 from shared.stores.snapshots import SnapshotStore
 from shared.stores.tables import Tables
 from shared.tenants.fleet import Fleet
+from shared.usecases.admin_names import AdminLookup
 from shared.usecases.announcing import announce_source_switch
 
 # How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
@@ -128,22 +129,14 @@ class App:
     def source(self) -> ReportSource:
         """The report source REPORT_SOURCE names. One per worker: the v1.0 source's pacer
         spans the worker's consecutive passes."""
-        return self.build_source(self.graph)
+        return self.build_source(self.graph, v1=self.v1_source)
 
-    def build_source(self, graph: GraphClient) -> ReportSource:
+    def build_source(self, graph: GraphClient, *, v1: V1Source | None = None) -> ReportSource:
         """The source REPORT_SOURCE names, reading through `graph` (one tenant's client)."""
         settings = self.settings
         if settings.report_source == "beta":
             return BetaSource(graph)
-        v1 = V1Source(
-            graph,
-            scope=Scope.of(
-                include_guests=settings.include_guests, exclude_users=settings.exclude_users
-            ),
-            admin_names=ADMIN_NAMES if settings.alert_name_admins else 0,
-            # $count can stand in for paging only if it gives what the checks read.
-            count_metrics=metrics_to_count({*settings.thresholds, *settings.maximums}),
-        )
+        v1 = v1 or self.v1_source_for(graph)
         if settings.report_source == "v1":
             return v1
         return AutoSource(
@@ -175,6 +168,31 @@ class App:
     def policies(self) -> PolicyReader:
         """Security defaults and Conditional Access (read only with CHECK_ENFORCEMENT=true)."""
         return PolicyReader(self.graph)
+
+    @cached_property
+    def v1_source(self) -> V1Source:
+        """The v1.0 source (REPORT_SOURCE v1, or auto's successor), one per worker."""
+        return self.v1_source_for(self.graph)
+
+    def v1_source_for(self, graph: GraphClient) -> V1Source:
+        settings = self.settings
+        return V1Source(
+            graph,
+            scope=Scope.of(
+                include_guests=settings.include_guests, exclude_users=settings.exclude_users
+            ),
+            # $count can stand in for paging only if it gives what the checks read.
+            count_metrics=metrics_to_count({*settings.thresholds, *settings.maximums}),
+        )
+
+    @cached_property
+    def admin_lookup(self) -> AdminLookup | None:
+        """With ALERT_NAME_ADMINS=true, how a check asks Graph for a few admins without MFA
+        when its card is about to name them (shared/usecases/admin_names.py); else None."""
+        if not self.settings.alert_name_admins:
+            return None
+        v1 = self.v1_source
+        return lambda: v1.list_admins_without_mfa(ADMIN_NAMES)
 
     @cached_property
     def tables(self) -> Tables:

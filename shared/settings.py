@@ -183,6 +183,12 @@ class Settings:
         max_exclusions = checked(
             "ENFORCEMENT_MAX_EXCLUSIONS", values.whole_number, DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
         )
+        if tenants and name_admins:
+            # The lookup asks the app's own tenant's Graph; each tenant's is not built yet.
+            problems.append(
+                "ALERT_NAME_ADMINS=true is not supported with TENANTS yet (it would name the "
+                "app's own tenant's admins on every tenant's card): set one of them"
+            )
         if tenants and check_enforcement:
             # Each tenant's policies would need its own PolicyReader; not built yet.
             problems.append(

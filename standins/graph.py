@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from standins.conditional_access import (
@@ -123,6 +123,15 @@ class DetailsService:
       page itself is served: `{3: [Reply(503)] * 5}` fails page 3 for five attempts.
     - `next_link_origin`: the origin nextLinks point at (None: the stand-in's own URL).
     - `refuse_query_options`: answer `$select`/`$top` with 400 (the report documents neither).
+    - `$filter` on the list (not only on `$count`): `eq true|false` clauses joined by `and`
+      over the boolean properties, served page by page over the matching users as Graph does.
+      Microsoft documents `$filter` (operator `eq`) on isMfaCapable, isMfaRegistered,
+      isSsprEnabled and isSsprRegistered, among others, and not on isAdmin
+      (https://learn.microsoft.com/graph/api/authenticationmethodsroot-list-userregistrationdetails);
+      `refuse_admin_filter` answers a filter on isAdmin with 400 `Request_UnsupportedQuery`,
+      as a Graph that holds to that list would.
+    - `filter_failures`: replies given, in order, to list requests with a `$filter` before they
+      are served (to fail the admins lookup alone).
     """
 
     tenant: SyntheticTenant
@@ -135,8 +144,32 @@ class DetailsService:
     next_link_origin: str | None = None
     refuse_query_options: bool = False  # 400 Request_UnsupportedQuery for $select and $top
     count_ignores_filter: bool = False  # `$count` answers the total whatever the $filter
+    refuse_admin_filter: bool = False
+    filter_failures: list[Reply] = field(default_factory=list)
     clock: Callable[[], float] = time.monotonic
     pages_served: int = 0
+
+
+def _conditions(condition: str) -> list[tuple[str, bool]] | None:
+    """`isAdmin eq true and isMfaRegistered eq false` as (property, value) pairs; None if the
+    filter is not that shape."""
+    conditions = []
+    for part in filter(None, condition.split(" and ")):
+        words = part.split(" ")
+        if len(words) != 3 or words[1] != "eq" or words[2] not in ("true", "false"):
+            return None
+        conditions.append((words[0], words[2] == "true"))
+    return conditions
+
+
+def _matching(tenant: SyntheticTenant, conditions: list[tuple[str, bool]]) -> list[int]:
+    """The indices of the users every condition holds for."""
+    users = ((index, tenant.user(index)) for index in range(tenant.users))
+    return [i for i, user in users if all(user.get(k) == v for k, v in conditions)]
+
+
+def _selected(user: dict[str, Any], select: list[str] | None) -> dict[str, Any]:
+    return user if select is None else {name: user[name] for name in select if name in user}
 
 
 class GraphStandIn(LoopbackServer):
@@ -203,6 +236,24 @@ class GraphStandIn(LoopbackServer):
             )
         select_values = request.query.get("$select")
         select = select_values[0].split(",") if select_values else None
+        condition = request.query.get("$filter", [""])[0]
+        matching: list[int] | None = None
+        if condition:
+            with self._lock:
+                if service.filter_failures:
+                    return service.filter_failures.pop(0)
+            if service.refuse_admin_filter and "isAdmin" in condition:
+                return graph_error(
+                    400,
+                    "Request_UnsupportedQuery",
+                    "Unsupported or invalid query filter clause specified for property 'isAdmin' "
+                    "of resource 'userRegistrationDetails'.",
+                )
+            conditions = _conditions(condition)
+            if conditions is None:
+                return graph_error(400, "BadRequest", "Invalid filter clause.")
+            matching = _matching(service.tenant, conditions)
+        users = service.tenant.users if matching is None else len(matching)
         token = request.query.get("$skiptoken", [None])[0]
         if token is None:
             top = int(request.query.get("$top", [service.page_size])[0])
@@ -227,14 +278,16 @@ class GraphStandIn(LoopbackServer):
             if failures:
                 return failures.pop(0)
             service.pages_served += 1
-        body: dict[str, object] = {
-            "@odata.context": DETAILS_CONTEXT,
-            "value": service.tenant.records(offset, offset + size, select),
-        }
-        if offset + size < service.tenant.users:
+        if matching is None:
+            records = service.tenant.records(offset, offset + size, select)
+        else:
+            records = [_selected(service.tenant.user(i), select) for i in matching[offset:][:size]]
+        body: dict[str, object] = {"@odata.context": DETAILS_CONTEXT, "value": records}
+        if offset + size < users:
             state = {"o": offset + size, "n": size, "t": service.clock()}
             next_token = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
             query = f"$select={quote(','.join(select), safe=',')}&" if select else ""
+            query += f"$filter={quote(condition, safe='')}&" if condition else ""
             origin = service.next_link_origin or self.url
             body["@odata.nextLink"] = f"{origin}{DETAILS_PATH}?{query}$skiptoken={next_token}"
         return Reply(
@@ -248,19 +301,11 @@ class GraphStandIn(LoopbackServer):
             return graph_error(400, "BadRequest", "Invalid request: $count is not supported.")
         if request.headers.get("consistencylevel", "").lower() != "eventual":
             return graph_error(400, "Request_BadRequest", "ConsistencyLevel eventual required.")
-        conditions: list[tuple[str, bool]] = []
         condition = "" if service.count_ignores_filter else request.query.get("$filter", [""])[0]
-        for part in filter(None, condition.split(" and ")):
-            name, operator, value = part.split(" ")
-            if operator != "eq" or value not in ("true", "false"):
-                return graph_error(400, "BadRequest", "Unsupported filter.")
-            conditions.append((name, value == "true"))
-        tenant = service.tenant
-        count = sum(
-            1
-            for user in (tenant.user(index) for index in range(tenant.users))
-            if all(user.get(name) == wanted for name, wanted in conditions)
-        )
+        conditions = _conditions(condition)
+        if conditions is None:
+            return graph_error(400, "BadRequest", "Unsupported filter.")
+        count = len(_matching(service.tenant, conditions))
         return Reply(200, str(count), {"Content-Type": "text/plain", "request-id": "req-count"})
 
     @property

@@ -183,6 +183,10 @@ def test_admins_are_not_named_unless_asked(cycle: CycleHarness) -> None:
 
     firing = json.dumps(cycle.teams.cards[0])
     assert not any(name in firing for name in admins_without_mfa(tenant))
+    lookups = [
+        r for r in cycle.graph.details_requests if "$filter" in r.query and "$count" not in r.path
+    ]
+    assert lookups == []  # nobody's name is asked of Graph
 
 
 def test_a_pass_longer_than_one_invocation_continues_and_counts_the_same(

@@ -47,6 +47,10 @@ def test_without_tenants_nothing_changes() -> None:
             {"TENANTS": A, "MULTI_TENANT_APP_ID": APP, "CHECK_ENFORCEMENT": "true"},
             "CHECK_ENFORCEMENT=true is not supported with TENANTS yet",
         ),
+        (
+            {"TENANTS": A, "MULTI_TENANT_APP_ID": APP, "ALERT_NAME_ADMINS": "true"},
+            "ALERT_NAME_ADMINS=true is not supported with TENANTS yet",
+        ),
     ],
 )
 def test_invalid_tenant_settings_are_refused_by_name(extra: dict[str, str], problem: str) -> None:

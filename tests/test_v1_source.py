@@ -156,16 +156,53 @@ def test_guests_off_and_exclusions_are_applied_by_the_client(v1: Harness) -> Non
     assert dict(fetched.report.counts) == counts
 
 
-def test_admins_without_mfa_are_named_up_to_the_limit(v1: Harness) -> None:
-    fetched = v1.client(admin_names=3).fetch_report()
-
-    admins = [
+def admins_of(tenant: SyntheticTenant = TENANT, scope: Scope | None = None) -> list[str]:
+    scope = scope or Scope()
+    return [
         u["userPrincipalName"]
-        for u in (TENANT.user(i) for i in range(TENANT.users))
-        if u["isAdmin"] and not u["isMfaRegistered"]
+        for u in (tenant.user(i) for i in range(tenant.users))
+        if u["isAdmin"]
+        and not u["isMfaRegistered"]
+        and scope.counts(u["id"], u["userPrincipalName"], u["userType"])
     ]
-    assert len(admins) > 3
-    assert fetched.admins_without_mfa == tuple(admins[:3])
+
+
+def test_the_pass_keeps_no_names_and_may_count_with_admins_named(v1: Harness) -> None:
+    v1.service.count_supported = True
+
+    fetched = v1.client(count_metrics={"adminsWithoutMfa"}).fetch_report()
+
+    assert fetched.report.counts["adminsWithoutMfa"] == len(admins_of())
+    assert not hasattr(fetched, "admins_without_mfa")
+
+
+def test_admins_without_mfa_are_listed_with_one_filtered_request(v1: Harness) -> None:
+    names = v1.client().list_admins_without_mfa(3)
+
+    assert len(admins_of()) > 3
+    assert names == tuple(admins_of()[:3])
+    (request,) = v1.graph.details_requests
+    assert request.query["$filter"] == ["isAdmin eq true and isMfaRegistered eq false"]
+
+
+def test_a_refused_admin_filter_falls_back_to_the_documented_one(v1: Harness) -> None:
+    v1.service.refuse_admin_filter = True
+
+    names = v1.client().list_admins_without_mfa(5)
+
+    assert names == tuple(admins_of()[:5])
+    filters = [r.query.get("$filter") for r in v1.graph.details_requests]
+    assert filters[1:] and all(f == ["isMfaRegistered eq false"] for f in filters[1:])
+    assert "$select" not in v1.graph.details_requests[1].query  # the documented form alone
+
+
+def test_the_admins_listed_are_those_the_pass_counts(v1: Harness) -> None:
+    everyone = admins_of()
+    scope = Scope.of(include_guests=False, exclude_users=[everyone[0].upper()])
+
+    names = v1.client(scope=scope).list_admins_without_mfa(50)
+
+    assert names == tuple(admins_of(scope=scope)) == tuple(everyone[1:])
 
 
 def test_a_page_that_keeps_failing_fails_the_whole_pass(v1: Harness) -> None:
@@ -364,7 +401,6 @@ def test_count_is_probed_once_then_paging_does_the_job(v1: Harness) -> None:
     [
         {"count_metrics": {"capable", "phishingResistant"}},  # not a plain filter
         {"count_metrics": {"capable"}, "scope": Scope.of(exclude_users=["a@b.example"])},
-        {"count_metrics": {"capable"}, "admin_names": 2},
         {},  # the caller did not say which metrics it needs
     ],
 )
@@ -379,7 +415,7 @@ def test_count_is_not_tried_when_it_cannot_give_everything(
 
 
 def test_a_checkpoint_is_a_small_json_without_names_or_tokens(v1: Harness) -> None:
-    stopped = v1.client(admin_names=5).fetch(deadline=v1.clock() + timedelta(seconds=12))
+    stopped = v1.client().fetch(deadline=v1.clock() + timedelta(seconds=12))
     assert isinstance(stopped, Checkpoint)
 
     text = stopped.to_json()

@@ -31,13 +31,10 @@ class SnapshotKey:
     tenant_id: str
     row_key: str
 
-    def to_message(self, admin_names: tuple[str, ...] = ()) -> str:
-        """The queue message FetchReport hands to CheckThresholds. Admin names (only with
-        ALERT_NAME_ADMINS=true) ride along for the card and are never stored in a table."""
-        message: dict[str, object] = {"tenantId": self.tenant_id, "rowKey": self.row_key}
-        if admin_names:
-            message["adminsWithoutMfa"] = list(admin_names)
-        return json.dumps(message)
+    def to_message(self) -> str:
+        """The queue message FetchReport hands to CheckThresholds: the key, and nothing about
+        any user (a message that fails for good rests in the poison queue)."""
+        return json.dumps({"tenantId": self.tenant_id, "rowKey": self.row_key})
 
     @classmethod
     def from_message(cls, body: str) -> SnapshotKey:
@@ -52,17 +49,6 @@ class SnapshotKey:
     def is_newer_or_same(self, other: SnapshotKey) -> bool:
         """Whether this key is `other`'s, or names a snapshot fetched after it."""
         return self.row_key <= other.row_key  # reversed timestamps: smaller is newer
-
-
-def admin_names_of(body: str) -> tuple[str, ...]:
-    """The admin names a snapshot message carries (none if absent or not a list of strings)."""
-    try:
-        names = json.loads(body).get("adminsWithoutMfa", [])
-    except (ValueError, AttributeError):
-        return ()
-    if not isinstance(names, list):
-        return ()
-    return tuple(name for name in names if isinstance(name, str))
 
 
 @dataclass(frozen=True)

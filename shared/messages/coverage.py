@@ -32,23 +32,13 @@ from shared.messages.wording import (
 )
 
 MAX_REPORT_ID_CHARS = 100  # Graph's ids are short; a hostile one must not bloat the card
+MAX_PROBLEM_CHARS = 400
 
 
-def coverage_message(
-    snapshot: Snapshot,
-    readings: Sequence[Reading],
-    events: Sequence[Event],
-    admin_names: Sequence[str] = (),
-    trends: Mapping[str, Trend] | None = None,
-) -> Message:
-    """The summary for a snapshot whose check produced `events` (at least one).
-
-    `admin_names`: a few admins without MFA, named only with ALERT_NAME_ADMINS=true (never
-    stored: they travel in the queue message from the fetch to this card). Each metric with a
-    known trend (`trends`, by status) shows it under its row."""
-    now = snapshot.fetched_at
-    lines = [_event_line(event, snapshot) for event in events]
-    admins = next(
+def admins_to_name(events: Sequence[Event]) -> Reading | None:
+    """The `adminsWithoutMfa` reading of a card that names admins (it fires or reminds), if
+    any: only such a card asks Graph for names (ALERT_NAME_ADMINS=true)."""
+    return next(
         (
             e.reading
             for e in events
@@ -58,6 +48,26 @@ def coverage_message(
         ),
         None,
     )
+
+
+def coverage_message(
+    snapshot: Snapshot,
+    readings: Sequence[Reading],
+    events: Sequence[Event],
+    admin_names: Sequence[str] = (),
+    trends: Mapping[str, Trend] | None = None,
+    *,
+    admin_names_problem: str | None = None,
+) -> Message:
+    """The summary for a snapshot whose check produced `events` (at least one).
+
+    `admin_names`: a few admins without MFA, named only with ALERT_NAME_ADMINS=true (never
+    stored: the check asks Graph for them just before posting, see `admins_to_name`), or
+    `admin_names_problem`, why they could not be listed. Each metric with a known trend
+    (`trends`, by status) shows it under its row."""
+    now = snapshot.fetched_at
+    lines = [_event_line(event, snapshot) for event in events]
+    admins = admins_to_name(events)
     if admins is not None and admin_names:
         unnamed = admins.count - len(admin_names)
         lines.append(
@@ -65,6 +75,11 @@ def coverage_message(
             + ", ".join(shorten(name, MAX_LABEL_CHARS) for name in admin_names)
             + (f" and {unnamed:,} more" if unnamed > 0 else "")
             + "."
+        )
+    elif admins is not None and admin_names_problem:
+        lines.append(
+            "The admins without MFA could not be listed: "
+            + shorten(admin_names_problem, MAX_PROBLEM_CHARS)
         )
     kinds = {event.notice for event in events}
     if kinds & {Notice.FIRING, Notice.REMINDER}:

@@ -30,8 +30,6 @@ class FetchedReport:
     report: Report
     # Which source counted it: its Graph path, stored as the snapshot's `Source`.
     api: str
-    # Admins without MFA by UPN, at most a few, for the alert only (v1 source; never stored).
-    admins_without_mfa: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

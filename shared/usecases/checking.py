@@ -25,7 +25,7 @@ from datetime import timedelta
 from shared.bootstrap import App
 from shared.core.alerting import Decision, decide_metrics
 from shared.core.coverage import Reading, missing_statuses, readings
-from shared.core.snapshot import Snapshot, SnapshotKey, admin_names_of
+from shared.core.snapshot import Snapshot, SnapshotKey
 from shared.core.trends import HISTORY_DAYS, Trend, trends
 from shared.errors import CheckInProgressError
 from shared.messages.coverage import coverage_message
@@ -33,6 +33,7 @@ from shared.messages.trace import coverage_trace
 from shared.settings import Settings
 from shared.stores.alerts import TenantAlerts
 from shared.stores.records import Claim
+from shared.usecases.admin_names import AdminNames
 from shared.usecases.announcing import Plan, announce
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,10 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     )
     _log_readings(snapshot, current)
     trend = trends([snapshot, *history])
+    names = AdminNames(app.admin_lookup)  # asked of Graph only for a card that names admins
 
     def decide(alerts: TenantAlerts) -> _CheckPlan | None:
-        return _decide(settings, snapshot, current, alerts, admin_names_of(message), trend)
+        return _decide(settings, snapshot, current, alerts, names, trend)
 
     outcome = announce(
         app.alerts.ledger(key.tenant_id),
@@ -97,7 +99,7 @@ def _decide(
     snapshot: Snapshot,
     current: list[Reading],
     prior: TenantAlerts,
-    admin_names: tuple[str, ...],
+    names: AdminNames,
     trend: Mapping[str, Trend],
 ) -> _CheckPlan | None:
     key = snapshot.key
@@ -127,7 +129,10 @@ def _decide(
     # leaves them to be told by the retry), the snapshot not yet marked checked.
     holding = TenantAlerts({**prior.states, **decision.states}, prior.checked)
     told = TenantAlerts({**kept, **decision.delivered(now)}, key)
-    message = coverage_message(snapshot, current, decision.events, admin_names, trend)
+    named = names.for_card(decision.events)
+    message = coverage_message(
+        snapshot, current, decision.events, named.names, trend, admin_names_problem=named.problem
+    )
     return _CheckPlan(holding, told, message, decision=decision)
 
 

@@ -182,7 +182,7 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | Non
         ", ".join(f"{status}={count}" for status, count in report.counts.items()) or "no statuses",
     )
     _announce_fetch_health(app, known, error=None, tenant=tenant_id)
-    return FetchOutcome(check=snapshot.key.to_message(admin_names=result.admins_without_mfa))
+    return FetchOutcome(check=snapshot.key.to_message())
 
 
 def _announce_fetch_health(

@@ -2,7 +2,7 @@
 
 Graph does not document `$count` on this report. When every metric the checks need is a plain
 `$filter` on a boolean (not phishingResistant, which needs `any()` over several method names),
-with no exclusions, guests counted and no admin names wanted, the source probes
+with no exclusions and guests counted, the source probes
 `.../userRegistrationDetails/$count?$filter=isMfaRegistered eq true` (ConsistencyLevel:
 eventual) once per pass. Only if that and every other count come back as plain integers, and
 the filters add up, are they used; anything else, and paging does the job. Paging is the main

@@ -20,17 +20,17 @@ The pass:
   far, a small JSON) instead of outliving it, and a later call resumes from that checkpoint with
   the same result an uninterrupted pass gives. Each call reads at least one page, so a chain of
   calls always finishes;
-- may be replaced by a few `$count` requests (`shared.sources.v1.counting`).
+- may be replaced by a few `$count` requests (`shared.sources.v1.counting`);
+- keeps no user's name or id: `list_admins_without_mfa` asks Graph for a few admins when a card
+  is about to name them (`shared.sources.v1.admins`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import Any
 
 import httpx
 
@@ -44,8 +44,10 @@ from shared.sources.graph_client import (
     tenant_of,
 )
 from shared.sources.port import Checkpoint, FetchedReport
+from shared.sources.v1.admins import list_admins_without_mfa
 from shared.sources.v1.counting import count_report, countable
 from shared.sources.v1.pacing import Pacer
+from shared.sources.v1.pages import parse_page, query_refused
 from shared.sources.v1.tally import SELECT_FIELDS, Scope, Tally
 
 log = logging.getLogger(__name__)
@@ -66,8 +68,6 @@ _TOKEN_WORDS = ("skiptoken", "pagetoken")
 # message "Invalid Skip Token". With no code to branch on, the wording is all there is; a
 # restart on a false match costs one pass, never a wrong count.
 _INVALID_SKIPTOKEN_MESSAGE = re.compile(r"\s*invalid\s*skip\s*token\b", re.IGNORECASE)
-# What Graph answers for query options a resource does not support.
-_QUERY_REFUSED_CODES = frozenset({"Request_UnsupportedQuery", "BadRequest", "Request_BadRequest"})
 
 
 def metrics_to_count(checked: Iterable[str]) -> frozenset[str]:
@@ -86,7 +86,6 @@ class V1Source:
         *,
         pacer: Pacer | None = None,
         scope: Scope | None = None,
-        admin_names: int = 0,
         count_metrics: Collection[str] | None = None,
         page_size: int = PAGE_SIZE,
     ) -> None:
@@ -95,7 +94,6 @@ class V1Source:
         # One pacer for the source's life: a worker's consecutive calls share Graph's window.
         self._pacer = pacer or Pacer(clock=lambda: graph.clock().timestamp(), sleep=graph.sleep)
         self._scope = scope or Scope()
-        self._admin_names = admin_names
         self._count_metrics = frozenset(count_metrics) if count_metrics is not None else None
         self._url = f"{graph.endpoint}/{API}"
         self._first_page = f"{self._url}?$select={','.join(SELECT_FIELDS)}&$top={page_size}"
@@ -137,7 +135,7 @@ class V1Source:
             token = self._graph.token()
             response, tries = self._get(url, token, client_request_id)
             if response.status_code != 200:
-                if url == self._first_page and "$select=" in url and _query_refused(response):
+                if url == self._first_page and "$select=" in url and query_refused(response):
                     # The report's page documents only $filter and $orderby: should Graph
                     # refuse $select/$top, whole records in Graph's own page size still work.
                     log.warning(
@@ -164,7 +162,7 @@ class V1Source:
                     permission=PERMISSION,
                     request=f"page {tally.pages + 1} of userRegistrationDetails",
                 )
-            records, next_link = _parse_page(response.content, tally.pages + 1)
+            records, next_link = parse_page(response.content, tally.pages + 1)
             try:
                 tally.add_page(records)
             except ReportFormatError as exc:
@@ -202,7 +200,21 @@ class V1Source:
             tenant_id=tenant_of(token),
             report=summary.report,
             api=API,
-            admins_without_mfa=summary.admins_without_mfa,
+        )
+
+    def list_admins_without_mfa(self, limit: int) -> tuple[str, ...]:
+        """Up to `limit` admins without MFA, in the pass's scope (`shared.sources.v1.admins`),
+        for a card about to name them; never stored. Raise CredentialError, GraphError or
+        ReportFormatError."""
+        client_request_id = new_request_id()
+        token = self._graph.token()
+        return list_admins_without_mfa(
+            self._url,
+            self._scope,
+            limit,
+            get=lambda url: self._get(url, token, client_request_id),
+            is_own=self._graph.is_own,
+            permission=PERMISSION,
         )
 
     def _start(self, checkpoint: Checkpoint | None) -> tuple[str, Tally]:
@@ -214,7 +226,7 @@ class V1Source:
                 f"({shown(checkpoint.next_link)}); it is not followed"
             )
         try:
-            tally = Tally.from_json(checkpoint.tally, self._scope, admin_names=self._admin_names)
+            tally = Tally.from_json(checkpoint.tally, self._scope)
         except ValueError as exc:
             log.warning(
                 "userRegistrationDetails: starting over, the checkpoint is unusable: %s", exc
@@ -223,7 +235,7 @@ class V1Source:
         return checkpoint.next_link, tally
 
     def _new_tally(self) -> Tally:
-        return Tally(self._scope, admin_names=self._admin_names)
+        return Tally(self._scope)
 
     def _get(
         self, url: str, token: str, client_request_id: str, **headers: str
@@ -240,7 +252,7 @@ class V1Source:
     def _try_counts(self, client_request_id: str) -> FetchedReport | None:
         """The report from `$count` requests, or None to page (see `counting`)."""
         wanted = self._count_metrics
-        if wanted is None or not countable(wanted) or self._scope != Scope() or self._admin_names:
+        if wanted is None or not countable(wanted) or self._scope != Scope():
             return None
         token = self._graph.token()
 
@@ -256,32 +268,6 @@ class V1Source:
             client_request_id,
         )
         return FetchedReport(tenant_id=tenant_of(token), report=report, api=API)
-
-
-def _parse_page(body: bytes, page: int) -> tuple[list[Any], str | None]:
-    """The page's records and its nextLink (None on the last page)."""
-    try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise ReportFormatError("body", f"page {page} is not JSON") from exc
-    except RecursionError as exc:
-        raise ReportFormatError("body", f"page {page} is nested too deeply") from exc
-    if not isinstance(payload, dict):
-        raise ReportFormatError("body", f"page {page} is not a JSON object")
-    if "value" not in payload:
-        raise ReportFormatError("value", f"missing on page {page}")
-    records = payload["value"]
-    if not isinstance(records, list):
-        raise ReportFormatError("value", f"expected a list on page {page}")
-    next_link = payload.get("@odata.nextLink")
-    if next_link is not None and not (isinstance(next_link, str) and next_link):
-        raise ReportFormatError("@odata.nextLink", f"expected a URL on page {page}")
-    return records, next_link
-
-
-def _query_refused(response: httpx.Response) -> bool:
-    """A 400 whose code says the query options are not supported here."""
-    return response.status_code == 400 and error_body(response)[0] in _QUERY_REFUSED_CODES
 
 
 def _is_expired_skiptoken(response: httpx.Response) -> bool:

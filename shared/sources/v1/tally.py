@@ -13,10 +13,10 @@ turns pages of records into the counts the beta report used to give, plus a few 
     phishingResistant    at least one phishing-resistant method in methodsRegistered
     adminsWithoutMfa     isAdmin and not isMfaRegistered
 
-A `Tally` is fed one page at a time and holds only counters (and at most `admin_names` names),
-never the records, so memory does not grow with the tenant. It serializes to a small JSON dict
-for a checkpoint; the names are left out of it on purpose (they are shown in one alert, never
-stored), so a pass resumed from a checkpoint lists only the names it read itself.
+A `Tally` is fed one page at a time and holds only counters, never the records, and no user
+names or ids, so memory does not grow with the tenant and nothing about a user can reach a
+checkpoint (a queue message). A card that names admins without MFA asks Graph for them when it
+is about to post (`shared.sources.v1.admins`).
 
 Every record is validated: a missing field or a wrong type raises ReportFormatError naming it
 (`value[12].isMfaRegistered`), so that nothing is counted from an answer we do not understand.
@@ -105,6 +105,13 @@ class Scope:
     def of(cls, *, include_guests: bool = True, exclude_users: Iterable[str] = ()) -> Scope:
         return cls(include_guests, frozenset(u.strip().lower() for u in exclude_users if u))
 
+    def counts(self, user_id: str, upn: str | None, user_type: str | None) -> bool:
+        """Whether this user is counted: the one rule the pass and the admins lookup share."""
+        if not self.include_guests and user_type == "guest":  # a null userType is a member
+            return False
+        excluded = self.exclude_users
+        return not (excluded and (user_id.lower() in excluded or (upn or "").lower() in excluded))
+
     def fingerprint(self) -> dict[str, Any]:
         """What a checkpoint records of the scope: a resumed pass must count the same users.
         The exclusions are hashed: UPNs have no business in a queue message."""
@@ -114,23 +121,20 @@ class Scope:
 
 @dataclass(frozen=True)
 class Summary:
-    """The aggregate: a Report like the beta one, plus at most N admins without MFA (by UPN)."""
+    """The aggregate: a Report like the beta one."""
 
     report: Report
-    admins_without_mfa: tuple[str, ...]
 
 
 class Tally:
     """Counters over the records seen so far. Feed pages with `add_page`, read with `summary`."""
 
-    def __init__(self, scope: Scope, *, admin_names: int = 0) -> None:
+    def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self.admin_names = admin_names
         self.pages = 0
         self.records = 0  # every record read, counted or not
         self.total = 0
         self.counts = dict.fromkeys(METRICS, 0)
-        self.names: list[str] = []
 
     def add_page(self, records: Any) -> None:
         """Count one page's `value`; raise ReportFormatError (naming the field) on a bad record,
@@ -138,8 +142,7 @@ class Tally:
         if not isinstance(records, list):
             raise ReportFormatError("value", f"expected a list, got {kind_of(records)}")
         self.pages += 1
-        excluded = self.scope.exclude_users
-        guests = self.scope.include_guests
+        scope = self.scope
         counts = self.counts
         for index, record in enumerate(records):
             self.records += 1
@@ -164,9 +167,7 @@ class Tally:
                         f"{path}.methodsRegistered[{position}]",
                         f"expected a string, got {kind_of(method)}",
                     )
-            if not guests and user_type == "guest":  # a null userType counts as a member
-                continue
-            if excluded and (user_id.lower() in excluded or (upn or "").lower() in excluded):
+            if not scope.counts(user_id, upn, user_type):
                 continue
             self.total += 1
             for (_, metric), value in zip(_FLAG_METRICS, flags, strict=True):
@@ -176,13 +177,10 @@ class Tally:
                 counts["phishingResistant"] += 1
             if is_admin and not flags[3]:  # isMfaRegistered
                 counts["adminsWithoutMfa"] += 1
-                if len(self.names) < self.admin_names:
-                    self.names.append(upn or user_id)
 
     def summary(self) -> Summary:
         return Summary(
             report=Report(report_id=None, total_users=self.total, counts=dict(self.counts)),
-            admins_without_mfa=tuple(self.names),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -197,7 +195,7 @@ class Tally:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], scope: Scope, *, admin_names: int = 0) -> Tally:
+    def from_json(cls, data: Mapping[str, Any], scope: Scope) -> Tally:
         """Rebuild a partial aggregate; ValueError if it is malformed or was counted under
         another scope (then the pass must start over)."""
         if not isinstance(data, Mapping) or data.get("v") != _TALLY_VERSION:
@@ -207,7 +205,7 @@ class Tally:
         counts = data.get("counts")
         if not isinstance(counts, Mapping) or set(counts) != set(METRICS):
             raise ValueError("the tally's counts are not the expected metrics")
-        tally = cls(scope, admin_names=admin_names)
+        tally = cls(scope)
         tally.pages = _number(data.get("pages"))
         tally.records = _number(data.get("records"))
         tally.total = _number(data.get("total"))
