@@ -91,6 +91,16 @@ param actionGroupResourceId string
 @description('COVERAGE ALERT: true adds a log alert, to the action group, for each metric whose latest check (in the last 26 hours) fired; it needs no Teams. false leaves it out (the outer watch stays).')
 param coverageAlert bool = true
 
+@description('TENANTS: the customer tenant ids to watch, comma-separated (empty: only the app\'s own tenant). Needs multiTenantAppId. README: Many tenants.')
+param tenants string = ''
+
+@description('MULTI_TENANT_APP_ID: the client id of the multi-tenant app registration whose federated identity credential is this app\'s managed identity (required with tenants).')
+param multiTenantAppId string = ''
+
+@description('The most instances the app scales out to (Flex maximumInstanceCount; Consumption functionAppScaleLimit). Also MAX_INSTANCE_COUNT: each instance takes that share of Graph\'s 122 requests per 10 s across tenants.')
+@minValue(1)
+param maximumInstanceCount int = 40
+
 var isFlex = hostingPlan == 'FlexConsumption'
 var useUserAssigned = !empty(userAssignedIdentityResourceId)
 var suffix = uniqueString(resourceGroup().id, namePrefix)
@@ -531,6 +541,9 @@ var commonSettings = [
   { name: 'INCLUDE_GUESTS', value: string(includeGuests) }
   { name: 'EXCLUDE_USERS', value: excludeUsers }
   { name: 'ALERT_NAME_ADMINS', value: string(alertNameAdmins) }
+  { name: 'TENANTS', value: tenants }
+  { name: 'MULTI_TENANT_APP_ID', value: multiTenantAppId }
+  { name: 'MAX_INSTANCE_COUNT', value: string(maximumInstanceCount) }
   { name: 'CHECK_ENFORCEMENT', value: string(checkEnforcement) }
   { name: 'ENFORCEMENT_MAX_EXCLUSIONS', value: string(enforcementMaxExclusions) }
   {
@@ -560,7 +573,7 @@ var flexConfig = {
       authentication: packageAuthentication
     }
   }
-  scaleAndConcurrency: { maximumInstanceCount: 40, instanceMemoryMB: 2048 }
+  scaleAndConcurrency: { maximumInstanceCount: maximumInstanceCount, instanceMemoryMB: 2048 }
   runtime: { name: 'python', version: pythonVersion }
 }
 
@@ -586,6 +599,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      // Consumption's scale-out bound (Flex's is maximumInstanceCount, in functionAppConfig).
+      functionAppScaleLimit: isFlex ? null : maximumInstanceCount
       appSettings: appSettings
     }
     functionAppConfig: isFlex ? flexConfig : null

@@ -40,6 +40,7 @@ from shared.stores.alerts import AlertStore
 from shared.stores.monitor import MonitorStore
 from shared.stores.snapshots import SnapshotStore
 from shared.stores.tables import Tables
+from shared.tenants.fleet import Fleet
 from shared.usecases.admin_names import AdminLookup
 from shared.usecases.announcing import announce_source_switch
 
@@ -129,19 +130,40 @@ class App:
     def source(self) -> ReportSource:
         """The report source REPORT_SOURCE names. One per worker: the v1.0 source's pacer
         spans the worker's consecutive passes."""
+        return self.build_source(self.graph, v1=self.v1_source)
+
+    def build_source(self, graph: GraphClient, *, v1: V1Source | None = None) -> ReportSource:
+        """The source REPORT_SOURCE names, reading through `graph` (one tenant's client)."""
         settings = self.settings
         if settings.report_source == "beta":
-            return BetaSource(self.graph)
+            return BetaSource(graph)
+        v1 = v1 or self.v1_source_for(graph)
         if settings.report_source == "v1":
-            return self.v1_source
+            return v1
         return AutoSource(
-            beta=BetaSource(self.graph),
-            v1=self.v1_source,
+            beta=BetaSource(graph),
+            v1=v1,
             state=self.monitor,
             announce=self.announce_source_switch,
             clock=self.clock,
             beta_offered=offers_beta(settings.graph_endpoint),
         )
+
+    @cached_property
+    def fleet(self) -> Fleet:
+        """TENANTS: each customer tenant's credential, source and overrides (shared/tenants)."""
+        return Fleet(self)
+
+    def source_for(self, tenant_id: str) -> ReportSource:
+        return self.fleet.source_for(tenant_id)
+
+    def settings_for(self, tenant_id: str) -> Settings:
+        """The settings a tenant is checked with: its overrides applied (TENANTS only)."""
+        return self.fleet.settings_for(tenant_id) if self.settings.tenants else self.settings
+
+    def notifier_for(self, tenant_id: str) -> Notifier:
+        """Where a tenant's cards go: with TENANTS, naming the tenant."""
+        return self.fleet.notifier_for(tenant_id) if self.settings.tenants else self.notifier
 
     @cached_property
     def policies(self) -> PolicyReader:
@@ -151,9 +173,12 @@ class App:
     @cached_property
     def v1_source(self) -> V1Source:
         """The v1.0 source (REPORT_SOURCE v1, or auto's successor), one per worker."""
+        return self.v1_source_for(self.graph)
+
+    def v1_source_for(self, graph: GraphClient) -> V1Source:
         settings = self.settings
         return V1Source(
-            self.graph,
+            graph,
             scope=Scope.of(
                 include_guests=settings.include_guests, exclude_users=settings.exclude_users
             ),
@@ -223,6 +248,8 @@ class App:
 
     def close(self) -> None:
         """Close the connections this App opened (tests and tools; a worker keeps them)."""
+        if "fleet" in self.__dict__:
+            self.fleet.close()
         if "http" in self.__dict__:
             self.http.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
@@ -147,3 +148,29 @@ def table_name(raw: str) -> str:
     if not (3 <= len(raw) <= 63 and raw.isalnum() and raw[0].isalpha() and raw.isascii()):
         raise ValueError(f"{raw!r} is not a table name (3-63 letters and digits)")
     return raw
+
+
+def guid(raw: str) -> str:
+    """A GUID (a tenant id, an app's client id), lower-cased as Entra writes them."""
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except ValueError:
+        raise ValueError(f"{raw[:60]!r} is not a GUID") from None
+
+
+def guids(raw: str) -> tuple[str, ...]:
+    """Comma-separated GUIDs, each once, in the order given."""
+    found = [guid(part) for part in raw.split(",") if part.strip()]
+    if not found:
+        raise ValueError("names no GUID")
+    return tuple(dict.fromkeys(found))
+
+
+def count(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise ValueError(f"must be at least 1, got {raw!r}")
+    return value

@@ -28,6 +28,7 @@ DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com"
 DEFAULT_THRESHOLDS = "mfaRegistered=95%,capable=90%"
 DEFAULT_SNAPSHOT_TABLE = "RegistrationSnapshots"
 DEFAULT_ALERT_TABLE = "AlertState"
+DEFAULT_TENANT_TABLE = "Tenants"
 DEFAULT_ALERT_REPEAT_HOURS = 24.0
 DEFAULT_DIGEST_SCHEDULE = "0 0 8 * * 1"  # Mondays 08:00 UTC
 # Excluded principals an enforcing policy may have: two break-glass accounts, as Microsoft
@@ -62,6 +63,10 @@ SETTING_NAMES = (
     "DIGEST_SCHEDULE",
     "CARD_VERSION",
     "LOG_HTTP_REQUESTS",
+    "TENANTS",
+    "MULTI_TENANT_APP_ID",
+    "TENANT_TABLE",
+    "MAX_INSTANCE_COUNT",
     "CHECK_ENFORCEMENT",
     "ENFORCEMENT_MAX_EXCLUSIONS",
 )
@@ -110,6 +115,13 @@ class Settings:
     card_version: str = CARD_VERSIONS[0]
     # The SDKs' per-request HTTP logging at the worker's level, for troubleshooting only.
     log_http_requests: bool = False
+    # Many tenants (shared/tenants): the customer tenants, the multi-tenant app whose federated
+    # credential is the managed identity, the per-tenant overrides' table, and how many
+    # instances may fetch at once (the cross-tenant Graph budget is shared among them).
+    tenants: tuple[str, ...] = ()
+    multi_tenant_app_id: str | None = None
+    tenant_table: str = DEFAULT_TENANT_TABLE
+    max_instance_count: int = 1
     # Read Conditional Access and security defaults on each fetch (needs Policy.Read.All).
     check_enforcement: bool = False
     enforcement_max_exclusions: int = DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
@@ -159,12 +171,33 @@ class Settings:
         digest_schedule = checked("DIGEST_SCHEDULE", check_ncrontab, digest_default)
         card_version = checked("CARD_VERSION", _card_version, CARD_VERSIONS[0])
         log_http_requests = checked("LOG_HTTP_REQUESTS", values.flag, False)
+        tenants = checked("TENANTS", values.guids, ())
+        multi_tenant_app_id = checked("MULTI_TENANT_APP_ID", values.guid, None)
+        if tenants and multi_tenant_app_id is None and text("MULTI_TENANT_APP_ID") is None:
+            problems.append(
+                "MULTI_TENANT_APP_ID is not set, and TENANTS needs it: the client id of the "
+                "multi-tenant app registration whose federated credential is this app's "
+                "managed identity (README: Many tenants)"
+            )
+        max_instances = checked("MAX_INSTANCE_COUNT", values.count, 1)
         check_enforcement = checked("CHECK_ENFORCEMENT", values.flag, False)
         max_exclusions = checked(
             "ENFORCEMENT_MAX_EXCLUSIONS", values.whole_number, DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
         )
         if limits is not None:
             problems += _population_problems(limits, report_source, include_guests)
+        if tenants and name_admins:
+            # The lookup asks the app's own tenant's Graph; each tenant's is not built yet.
+            problems.append(
+                "ALERT_NAME_ADMINS=true is not supported with TENANTS yet (it would name the "
+                "app's own tenant's admins on every tenant's card): set one of them"
+            )
+        if tenants and check_enforcement:
+            # Each tenant's policies would need its own PolicyReader; not built yet.
+            problems.append(
+                "CHECK_ENFORCEMENT=true is not supported with TENANTS yet (it would read the "
+                "app's own tenant's policies for every tenant): set one of them"
+            )
         in_azure = any(text(name) is not None for name in AZURE_INSTANCE_SETTINGS)
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -182,8 +215,17 @@ class Settings:
             for name, default in (
                 ("SNAPSHOT_TABLE", DEFAULT_SNAPSHOT_TABLE),
                 ("ALERT_TABLE", DEFAULT_ALERT_TABLE),
+                ("TENANT_TABLE", DEFAULT_TENANT_TABLE),
             )
         }
+        if tables["TENANT_TABLE"].lower() in (
+            tables["SNAPSHOT_TABLE"].lower(),
+            tables["ALERT_TABLE"].lower(),
+        ):
+            problems.append(
+                f"TENANT_TABLE names the table of snapshots or alert states "
+                f"({tables['TENANT_TABLE']}): give the tenants' overrides a table of their own"
+            )
         if tables["SNAPSHOT_TABLE"].lower() == tables["ALERT_TABLE"].lower():
             # Table names are case-insensitive: one table for both would have the check delete
             # the snapshot history as "cleared" alert states.
@@ -213,6 +255,10 @@ class Settings:
             digest_schedule=digest_schedule,
             card_version=card_version,
             log_http_requests=log_http_requests,
+            tenants=tenants,
+            multi_tenant_app_id=multi_tenant_app_id,
+            tenant_table=tables["TENANT_TABLE"],
+            max_instance_count=max_instances,
             check_enforcement=check_enforcement,
             enforcement_max_exclusions=max_exclusions,
         )

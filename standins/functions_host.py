@@ -272,11 +272,15 @@ class FunctionsHost:
         return Cycle(outputs, deliveries, attempts=len(errors) + 1, errors=errors)
 
     def _queued(self, name: str, outputs: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """The messages `name`'s queue output bindings carry, as (queue, message)."""
+        """The messages `name`'s queue output bindings carry, as (queue, message). A list
+        (`func.Out[List[str]]`, which the worker encodes as a JSON array of strings or of
+        `{"id", "body"}` objects) is one message per item, as the host enqueues it."""
         return [
-            (binding["queueName"], value)
+            (binding["queueName"], message)
             for binding in self.bindings(name)
             if binding["type"] == "queue" and (value := outputs.get(binding["name"])) is not None
+            for item in (value if isinstance(value, list) else [value])
+            for message in [item["body"] if isinstance(item, dict) else item]
         ]
 
     def deliver(self, queue: str, message: str, *, depth: int = 0) -> Delivery:

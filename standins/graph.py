@@ -7,6 +7,13 @@ per 10 s, then 429 with a decimal Retry-After), with skip tokens that expire, `$
 failures scripted for a given page. Conditional Access policies and security defaults are
 served by `conditional_access` (standins/conditional_access.py; by default a tenant with no
 policies and security defaults off), set per test.
+
+Many tenants (`tenants=standins.graph_tenants.Tenants(...)`): the beta report of the tenant the
+bearer token's `tid` names, and Graph's identity-report limits enforced as it documents them,
+per app and tenant (5 requests per 10 s) and per app across all tenants (122 per 10 s), each a
+429 with Retry-After
+(https://learn.microsoft.com/graph/throttling-limits#identity-and-access-reports-service-limits).
+Without it, one report for whatever token comes, as before.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from standins.conditional_access import (
@@ -29,6 +36,9 @@ from standins.conditional_access import (
 from standins.loopback import LoopbackServer, Reply, Request, Script
 from standins.registration_details import SyntheticTenant
 from standins.reports import realistic_body
+
+if TYPE_CHECKING:
+    from standins.graph_tenants import Tenants
 
 REPORT_PATH = "/beta/reports/getCredentialUserRegistrationCount"
 DETAILS_PATH = "/v1.0/reports/authenticationMethods/userRegistrationDetails"
@@ -170,10 +180,15 @@ class GraphStandIn(LoopbackServer):
     """
 
     def __init__(
-        self, report_body: bytes | None = None, *, details: DetailsService | None = None
+        self,
+        report_body: bytes | None = None,
+        *,
+        details: DetailsService | None = None,
+        tenants: Tenants | None = None,
     ) -> None:
         self.report_body = report_body if report_body is not None else realistic_body()
         self.details = details
+        self.tenants = tenants
         self.conditional_access = ConditionalAccessService()
         self.beta_removed = False
         self.script = Script(self._default)
@@ -187,9 +202,20 @@ class GraphStandIn(LoopbackServer):
         if enforcement is not None:
             return enforcement
         if request.path == REPORT_PATH and not self.beta_removed:
+            body = self.report_body
+            if self.tenants is not None:
+                tenant = self.tenants.tenant_of(request.headers["authorization"])
+                with self._lock:
+                    refused = self.tenants.admit(tenant)
+                    if refused is not None:
+                        return refused
+                    if tenant in self.tenants.refusals:
+                        return self.tenants.refusals[tenant]
+                    self.tenants.served[tenant] = self.tenants.served.get(tenant, 0) + 1
+                body = self.tenants.reports.get(tenant, body)
             return Reply(
                 200,
-                self.report_body,
+                body,
                 {"Content-Type": "application/json", "request-id": "req-report-ok"},
             )
         if self.details is not None and request.path in (DETAILS_PATH, COUNT_PATH):

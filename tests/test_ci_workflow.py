@@ -34,6 +34,7 @@ NOT_SET_IN_AZURE = {
     "AzureWebJobsStorage__tableServiceUri",
     "SNAPSHOT_TABLE",
     "ALERT_TABLE",
+    "TENANT_TABLE",
     "LOG_HTTP_REQUESTS",
 }
 

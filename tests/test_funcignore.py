@@ -92,7 +92,13 @@ def test_everything_git_ignores_is_left_out_but_the_consumption_packages() -> No
 
 
 def test_the_app_itself_ships() -> None:
-    assert FUNCTIONS == ["CheckThresholds", "ContinueFetch", "FetchReport", "WeeklyDigest"]
+    assert FUNCTIONS == [
+        "CheckThresholds",
+        "ContinueFetch",
+        "FetchReport",
+        "FetchTenant",
+        "WeeklyDigest",
+    ]
     for folder in ("shared", *FUNCTIONS):
         assert not left_out(folder, directory=True), folder
     for file in ("host.json", "requirements.txt"):

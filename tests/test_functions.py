@@ -21,6 +21,7 @@ def test_every_binding_matches_a_parameter_of_its_entry_point(cycle: CycleHarnes
         "CheckThresholds",
         "ContinueFetch",
         "FetchReport",
+        "FetchTenant",
         "WeeklyDigest",
     ]
     for name in cycle.host.function_names():
@@ -46,12 +47,16 @@ def test_every_queue_a_function_writes_to_has_exactly_one_listener(cycle: CycleH
     assert listeners == {
         "snapshots-to-check": "CheckThresholds",
         "fetch-continuations": "ContinueFetch",
+        "tenants-to-fetch": "FetchTenant",
     }
     assert outputs == {
         ("FetchReport", "snapshots-to-check"),
         ("FetchReport", "fetch-continuations"),
         ("ContinueFetch", "snapshots-to-check"),
         ("ContinueFetch", "fetch-continuations"),
+        ("FetchReport", "tenants-to-fetch"),
+        ("FetchTenant", "snapshots-to-check"),
+        ("FetchTenant", "fetch-continuations"),
     }
     for name in host.function_names():  # WeeklyDigest has no queue at all
         connections = {b["connection"] for b in host.bindings(name) if "queue" in b["type"]}

@@ -86,8 +86,11 @@ class GraphClient:
         policy: RetryPolicy,
         sleep: Callable[[float], None],
         clock: Callable[[], datetime],
+        before_send: Callable[[], None] | None = None,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
+        # Runs before every request this client sends (many tenants: the cross-tenant budget).
+        self._before_send = before_send
         self.clock = clock
         self.sleep = sleep
         self._origin = _origin(httpx.URL(self.endpoint))
@@ -150,6 +153,8 @@ class GraphClient:
         def send() -> httpx.Response:
             if before_each is not None:
                 before_each()
+            if self._before_send is not None:
+                self._before_send()
             return self._http.get(url, headers=sent, follow_redirects=False)
 
         attempts = call_with_retries(

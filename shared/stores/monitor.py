@@ -1,6 +1,7 @@
 """The monitor's own state, in ALERT_TABLE: one row each, written only if unchanged since read.
 
     monitor/fetch      the fetch health (an AlertState; no tenant is known when a fetch fails)
+    fetch/<tenant>     TENANTS: each customer tenant's fetch health (its tenant is known)
     monitor/_source    REPORT_SOURCE=auto: why it reads the v1.0 source now (absent: beta)
     digest/<when>      one row per weekly digest posted, keyed by its occurrence
 
@@ -34,6 +35,7 @@ from shared.stores.tables import (
 _MONITOR_PARTITION = "monitor"
 _SOURCE_ROW = "_source"
 _DIGEST_PARTITION = "digest"
+_TENANT_FETCH_PARTITION = "fetch"
 _CLAIM = {"owner": "ClaimedBy", "since": "ClaimedSince"}
 
 S = TypeVar("S")
@@ -81,12 +83,28 @@ class MonitorStore:
         """Why REPORT_SOURCE=auto reads the v1.0 source now; None: it still reads beta."""
         return self.get_monitor().switched
 
-    def fetch_health(self) -> RowLedger[AlertState | None]:
+    def tenants_fetch_health(self) -> dict[str, AlertState]:
+        """Every customer tenant's fetch health (TENANTS), by tenant id, in one query."""
+        rows = self._tables.query(
+            self._name,
+            "read the tenants' fetch health",
+            "PartitionKey eq @pk",
+            pk=_TENANT_FETCH_PARTITION,
+        )
+        return {row["RowKey"]: state_from(row) for row in rows if "Firing" in row}
+
+    def fetch_health(self, tenant_id: str | None = None) -> RowLedger[AlertState | None]:
+        """The fetch health: the app's own, or (TENANTS) one customer tenant's."""
+        key = (
+            (_TENANT_FETCH_PARTITION, tenant_id)
+            if tenant_id
+            else (_MONITOR_PARTITION, FETCH_HEALTH)
+        )
         return RowLedger(
             self._tables,
             self._name,
-            (_MONITOR_PARTITION, FETCH_HEALTH),
-            "the fetch health",
+            key,
+            f"the fetch health of tenant {tenant_id}" if tenant_id else "the fetch health",
             absent=None,
             encode=lambda state: None if state is None else state_properties(state),
             decode=lambda entity: state_from(entity) if "Firing" in entity else None,

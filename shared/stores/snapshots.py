@@ -91,10 +91,18 @@ class SnapshotStore:
             # Next: fetched before that day began (their RowKeys are greater than this bound).
             lower = row_key_bound(datetime.combine(day, time(), tzinfo=timezone.utc))
 
-    def newest_snapshot(self, since: datetime) -> Snapshot | None:
-        """The newest snapshot fetched at or after `since`, of the first tenant that has one
-        (the app watches one tenant): one single-row query."""
-        found = self._query("RowKey lt @bound", {"bound": row_key_bound(since)}, None, rows=1)
+    def newest_snapshot(self, since: datetime, tenant_id: str | None = None) -> Snapshot | None:
+        """The newest snapshot fetched at or after `since`, of `tenant_id`, or (None) of the
+        first tenant that has one (the app watches one tenant): one single-row query."""
+        if tenant_id is None:
+            found = self._query("RowKey lt @bound", {"bound": row_key_bound(since)}, None, rows=1)
+        else:
+            found = self._query(
+                "PartitionKey eq @pk and RowKey lt @bound",
+                {"pk": tenant_id, "bound": row_key_bound(since)},
+                None,
+                rows=1,
+            )
         return found[0] if found else None
 
     def _query(

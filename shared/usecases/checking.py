@@ -29,6 +29,7 @@ from shared.core.trends import DailySeries, Trend, series_trends
 from shared.errors import CheckInProgressError
 from shared.messages.coverage import coverage_message
 from shared.messages.trace import coverage_trace
+from shared.settings import Settings
 from shared.stores.alerts import TenantAlerts, TenantLedger
 from shared.stores.records import Claim, Record
 from shared.stores.snapshots import SnapshotStore
@@ -55,7 +56,7 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     key = SnapshotKey.from_message(message)
     snapshot = app.snapshots.get_snapshot(key)
     previous = app.snapshots.previous_snapshot(key)  # the change column: one single-row query
-    settings = app.settings
+    settings = app.settings_for(key.tenant_id)  # TENANTS: the tenant's own thresholds
     current = readings(
         snapshot.report,
         settings.thresholds,
@@ -66,12 +67,12 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
     names = AdminNames(app.admin_lookup)  # asked of Graph only for a card that names admins
 
     def decide(alerts: TenantAlerts) -> _CheckPlan | None:
-        return _decide(app, snapshot, current, alerts, names)
+        return _decide(settings, snapshot, current, alerts, names)
 
     outcome = announce(
         _SeriesLedger(app.alerts.ledger(key.tenant_id), app.snapshots, snapshot),
         decide,
-        post=app.notifier.post_message,
+        post=app.notifier_for(key.tenant_id).post_message,
         owner=key.row_key,
         clock=app.clock,
         sleep=app.sleep,
@@ -111,7 +112,7 @@ def _posting(claim: Claim) -> CheckInProgressError:
 
 
 def _decide(
-    app: App,
+    settings: Settings,
     snapshot: Snapshot,
     current: list[Reading],
     prior: TenantAlerts,
@@ -121,7 +122,7 @@ def _decide(
     if prior.checked is not None and prior.checked.is_newer_or_same(key):
         log.info("snapshot %s was already checked (or a newer one was); nothing to do", key.row_key)
         return None
-    missing = missing_statuses(snapshot.report, app.settings.thresholds, app.settings.maximums)
+    missing = missing_statuses(snapshot.report, settings.thresholds, settings.maximums)
     for status in missing:
         log.error("THRESHOLDS names %r, which this report does not carry: not checked", status)
     now = snapshot.fetched_at  # the alert clock is the snapshot's: a replay decides the same
@@ -129,8 +130,8 @@ def _decide(
         dict(prior.states),
         current,
         now=now,
-        repeat=app.settings.alert_repeat,
-        drop_points=app.settings.drop_alert_points,
+        repeat=settings.alert_repeat,
+        drop_points=settings.drop_alert_points,
         detail=key.row_key,
         missing=missing,
         no_users=snapshot.report.total_users == 0,

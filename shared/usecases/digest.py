@@ -33,7 +33,9 @@ from shared.core.coverage import Reading, readings
 from shared.core.trends import HISTORY_DAYS, Trend, series_trends
 from shared.errors import ClaimHeldError, StateConflictError
 from shared.messages.digest import digest_message
+from shared.messages.model import Message
 from shared.usecases.announcing import Plan, announce
+from shared.usecases.rollup import rollup_of
 from shared.usecases.series import series_with
 
 log = logging.getLogger(__name__)
@@ -67,32 +69,8 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
     key = occurrence or now.replace(minute=0, second=0, microsecond=0)
     name = f"{key:%Y-%m-%dT%H:%M:%SZ}"
 
-    # The app watches the tenant its identity belongs to: the one whose snapshots are stored.
-    newest = app.snapshots.newest_snapshot(since=now - timedelta(days=HISTORY_DAYS))
-    settings = app.settings
-    states: Mapping[str, AlertState] = {}
-    trend: Mapping[str, Trend] = {}
-    current: list[Reading] = []
-    if newest is not None:
-        alerts = app.alerts.get_states(newest.key.tenant_id).state
-        states = alerts.states
-        # The newest snapshot's own check may not have run yet: its day is added here too.
-        trend = series_trends(series_with(app.snapshots, newest, alerts.series))
-        previous = app.snapshots.previous_snapshot(newest.key)
-        current = readings(
-            newest.report,
-            settings.thresholds,
-            previous.report if previous is not None else None,
-            settings.maximums,
-        )
-    message = digest_message(
-        now=now,
-        newest=newest,
-        readings=current,
-        trends=trend,
-        states=states,
-        fetch_health=app.monitor.get_monitor().fetch_health.state,
-    )
+    # TENANTS: every tenant in one card (shared/usecases/rollup.py); otherwise the one tenant.
+    message = rollup_of(app, now) if app.settings.tenants else _digest_of(app, now)
 
     def decide(posted: bool) -> Plan[bool] | None:
         return None if posted else Plan(False, True, message)
@@ -116,3 +94,33 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
         return False
     log.info("posted the weekly digest of %s: %s", name, message.title)
     return True
+
+
+def _digest_of(app: App, now: datetime) -> Message:
+    """The digest of the one tenant the app watches: its identity's, whose snapshots are
+    stored."""
+    newest = app.snapshots.newest_snapshot(since=now - timedelta(days=HISTORY_DAYS))
+    settings = app.settings
+    states: Mapping[str, AlertState] = {}
+    trend: Mapping[str, Trend] = {}
+    current: list[Reading] = []
+    if newest is not None:
+        alerts = app.alerts.get_states(newest.key.tenant_id).state
+        states = alerts.states
+        # The newest snapshot's own check may not have run yet: its day is added here too.
+        trend = series_trends(series_with(app.snapshots, newest, alerts.series))
+        previous = app.snapshots.previous_snapshot(newest.key)
+        current = readings(
+            newest.report,
+            settings.thresholds,
+            previous.report if previous is not None else None,
+            settings.maximums,
+        )
+    return digest_message(
+        now=now,
+        newest=newest,
+        readings=current,
+        trends=trend,
+        states=states,
+        fetch_health=app.monitor.get_monitor().fetch_health.state,
+    )

@@ -38,6 +38,7 @@ from shared.errors import (
 from shared.messages.health import fetch_health_message
 from shared.sources import Checkpoint
 from shared.stores.records import Record
+from shared.tenants.jobs import tenant_messages
 from shared.usecases.announcing import Plan, announce
 from shared.usecases.enforcing import read_enforcement
 
@@ -81,6 +82,7 @@ class FetchOutcome:
 
     check: str | None = None  # the snapshots-to-check message
     continuation: str | None = None  # the fetch-continuations message
+    tenants: list[str] | None = None  # TENANTS: the tenants-to-fetch messages, one per tenant
 
 
 @dataclass(frozen=True)
@@ -90,15 +92,15 @@ class _Pass:
     fetch_id: str
     started: datetime
     checkpoint: Checkpoint
+    tenant_id: str | None = None  # TENANTS: the customer tenant the pass reads
 
     def to_message(self) -> str:
-        return json.dumps(
-            {
-                "fetchId": self.fetch_id,
-                "started": self.started.isoformat(),
-                "checkpoint": json.loads(self.checkpoint.to_json()),
-            }
-        )
+        body = {
+            "fetchId": self.fetch_id,
+            "started": self.started.isoformat(),
+            "checkpoint": json.loads(self.checkpoint.to_json()),
+        }
+        return json.dumps(body | ({"tenantId": self.tenant_id} if self.tenant_id else {}))
 
     @classmethod
     def from_message(cls, body: str) -> _Pass:
@@ -108,6 +110,7 @@ class _Pass:
                 fetch_id=str(data["fetchId"]),
                 started=datetime.fromisoformat(data["started"]),
                 checkpoint=Checkpoint.from_json(json.dumps(data["checkpoint"])),
+                tenant_id=str(data["tenantId"]) if data.get("tenantId") else None,
             )
         except (ValueError, TypeError, KeyError) as exc:
             raise ReportFormatError(
@@ -115,24 +118,34 @@ class _Pass:
             ) from exc
 
 
-def fetch_and_store(app: App, attempt: Attempt | None = None) -> FetchOutcome:
-    """Fetch (or start fetching) one snapshot; store it when complete."""
-    return _run(app, attempt or Attempt(), None)
+def fetch_and_store(
+    app: App, attempt: Attempt | None = None, *, tenant_id: str | None = None
+) -> FetchOutcome:
+    """Fetch (or start fetching) one snapshot; store it when complete. With TENANTS and no
+    `tenant_id`, fetch nothing: hand one message per tenant to FetchTenant (the platform's
+    queue spreads them over instances; shared/usecases/fanout.py)."""
+    if tenant_id is None and app.settings.tenants:
+        log.info("queueing %d tenants to fetch", len(app.settings.tenants))
+        return FetchOutcome(tenants=tenant_messages(app.settings.tenants))
+    return _run(app, attempt or Attempt(), None, tenant_id)
 
 
 def continue_fetch(app: App, message: str, attempt: Attempt | None = None) -> FetchOutcome:
     """Go on with the v1.0 pass a continuation message describes."""
-    return _run(app, attempt or Attempt(), _Pass.from_message(message))
+    resumed = _Pass.from_message(message)
+    return _run(app, attempt or Attempt(), resumed, resumed.tenant_id)
 
 
-def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
+def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | None) -> FetchOutcome:
     now = app.clock()
-    monitor = app.monitor.get_monitor()
+    # A tenant's fetch health is its own row; no first guess of it is read (the claim reads it).
+    known = None if tenant_id else app.monitor.get_monitor().fetch_health
+    source = app.source_for(tenant_id) if tenant_id else app.source
     started, fetch_id = (resumed.started, resumed.fetch_id) if resumed else (now, None)
     fetch_id = fetch_id or uuid.uuid4().hex[:12]
     checkpoint = resumed.checkpoint if resumed is not None else None
     try:
-        result = app.source.fetch(checkpoint, deadline=now + app.fetch_budget)
+        result = source.fetch(checkpoint, deadline=now + app.fetch_budget)
     except (CredentialError, GraphError, ReportFormatError) as exc:
         if not attempt.final:
             log.error(
@@ -145,11 +158,11 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
         log.error("FetchReport failed: %s", exc)
         # Read again: the fetch may have taken minutes, and another may have said "works
         # again" meanwhile; deciding on the old state could keep quiet where it must speak.
-        _announce_fetch_health(app, None, error=f"{type(exc).__name__}: {exc}")
+        _announce_fetch_health(app, None, error=f"{type(exc).__name__}: {exc}", tenant=tenant_id)
         raise
     if isinstance(result, Checkpoint):
         log.info("the pass goes on in a follow-up invocation (ContinueFetch)")
-        return FetchOutcome(continuation=_Pass(fetch_id, started, result).to_message())
+        return FetchOutcome(continuation=_Pass(fetch_id, started, result, tenant_id).to_message())
     snapshot = Snapshot(
         key=snapshot_key(result.tenant_id, started, fetch_id),
         fetched_at=started,
@@ -168,12 +181,16 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None) -> FetchOutcome:
         report.total_users,
         ", ".join(f"{status}={count}" for status, count in report.counts.items()) or "no statuses",
     )
-    _announce_fetch_health(app, monitor.fetch_health, error=None)
+    _announce_fetch_health(app, known, error=None, tenant=tenant_id)
     return FetchOutcome(check=snapshot.key.to_message())
 
 
 def _announce_fetch_health(
-    app: App, known: Record[AlertState | None] | None, *, error: str | None
+    app: App,
+    known: Record[AlertState | None] | None,
+    *,
+    error: str | None,
+    tenant: str | None = None,
 ) -> None:
     """Decide the fetch health and announce it under a claim (shared/usecases/announcing.py):
     decided on the state as stored when the claim is taken (`known`, a read from the start of
@@ -197,9 +214,9 @@ def _announce_fetch_health(
 
     try:
         announce(
-            app.monitor.fetch_health(),
+            app.monitor.fetch_health(tenant),
             decide,
-            post=app.notifier.post_message,
+            post=(app.notifier_for(tenant) if tenant else app.notifier).post_message,
             owner=uuid.uuid4().hex[:12],
             clock=app.clock,
             sleep=app.sleep,

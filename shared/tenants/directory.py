@@ -1,0 +1,93 @@
+"""Per-tenant overrides, in the table the app owns (TENANT_TABLE, default `Tenants`).
+
+    PartitionKey  "tenant"
+    RowKey        the tenant id (a GUID)
+    DisplayName   how cards name the tenant (optional; the id otherwise)
+    Thresholds    the tenant's THRESHOLDS, in the same syntax (optional; THRESHOLDS otherwise)
+
+No secret is kept here: a per-tenant webhook is not supported yet (every card goes to
+TEAMS_WEBHOOK_URL; README: Many tenants). The table is read whole, once per `ttl` per worker:
+a row costs no Table request per tenant fetch or check, and an edit shows within `ttl`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.core.coverage import parse_limits
+from shared.errors import ConfigurationError
+from shared.settings import Settings
+from shared.stores.tables import Tables
+
+PARTITION = "tenant"
+MAX_NAME_CHARS = 80
+
+
+@dataclass(frozen=True)
+class TenantProfile:
+    tenant_id: str
+    display_name: str | None = None
+    thresholds: str | None = None  # THRESHOLDS syntax; validated when read
+
+    @property
+    def label(self) -> str:
+        """`Contoso (2b9c…-…)`, or the id alone."""
+        if self.display_name:
+            return f"{self.display_name} ({self.tenant_id})"
+        return self.tenant_id
+
+    def settings(self, base: Settings) -> Settings:
+        """`base` with this tenant's thresholds, if it has its own."""
+        if not self.thresholds:
+            return base
+        limits = parse_limits(self.thresholds)
+        return replace(base, thresholds=limits.minimums, maximums=limits.maximums)
+
+
+@dataclass
+class TenantDirectory:
+    tables: Tables
+    table_name: str
+    clock: Callable[[], datetime]
+    ttl: timedelta = timedelta(minutes=5)
+    _profiles: dict[str, TenantProfile] = field(default_factory=dict)
+    _read_at: datetime | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def profile(self, tenant_id: str) -> TenantProfile:
+        """The tenant's overrides (none: a profile of its id alone); ConfigurationError naming
+        the row if its Thresholds do not parse."""
+        with self._lock:
+            now = self.clock()
+            if self._read_at is None or now - self._read_at >= self.ttl:
+                self._profiles = self._read()
+                self._read_at = now
+            return self._profiles.get(tenant_id) or TenantProfile(tenant_id)
+
+    def _read(self) -> dict[str, TenantProfile]:
+        rows = self.tables.query(
+            self.table_name, "read the tenants' overrides", "PartitionKey eq @pk", pk=PARTITION
+        )
+        profiles = {}
+        problems = []
+        for row in rows:
+            profile = _profile(row)
+            try:
+                if profile.thresholds:
+                    parse_limits(profile.thresholds)
+            except ValueError as exc:
+                problems.append(f"{self.table_name} row {profile.tenant_id}: Thresholds: {exc}")
+            profiles[profile.tenant_id] = profile
+        if problems:
+            raise ConfigurationError(problems)
+        return profiles
+
+
+def _profile(row: Mapping[str, Any]) -> TenantProfile:
+    name = str(row.get("DisplayName") or "").strip()[:MAX_NAME_CHARS] or None
+    thresholds = str(row.get("Thresholds") or "").strip() or None
+    return TenantProfile(str(row["RowKey"]).lower(), name, thresholds)
