@@ -1,0 +1,78 @@
+"""Failures said in Teams on the last try, each by one path (shared/usecases/failures.py):
+what failed, and advice that fits it. Through the host where a function can be made to fail so.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from azure.data.tables import TableServiceClient
+
+from shared.errors import SnapshotNotFoundError, StateConflictError
+from shared.usecases.failures import told_in_teams
+from shared.usecases.fetching import Attempt
+from standins.reports import report
+from tests.conftest import CycleHarness
+
+
+def titles(cycle: CycleHarness) -> list[str]:
+    return [card["body"][0]["items"][0]["text"] for card in cycle.teams.cards]
+
+
+def serve(cycle: CycleHarness, total: int = 1000, **counts: int) -> None:
+    cycle.graph.report_body = json.dumps(report(total, counts)).encode()
+
+
+# C7: errors that are StorageErrors by type, but not storage that refuses
+
+
+def test_a_snapshot_that_is_not_stored_is_said_as_such_not_as_a_storage_grant(
+    cycle: CycleHarness,
+) -> None:
+    serve(cycle, mfaRegistered=990, capable=950)
+    message = cycle.host.run("FetchReport")["check"]
+    key = json.loads(message)
+    service = TableServiceClient.from_connection_string(cycle.azurite.connection_string)
+    table = service.get_table_client(cycle.app.settings.snapshot_table)  # type: ignore[union-attr]
+    table.delete_entity(key["tenantId"], key["rowKey"])
+    cycle.use_webhook()
+
+    delivery = cycle.host.deliver("snapshots-to-check", message)
+
+    assert delivery.poisoned
+    assert all(e.exception_type == "SnapshotNotFoundError" for e in delivery.errors)
+    (card,) = cycle.teams.cards  # said once, by the last try
+    assert titles(cycle) == [
+        "Entra registration monitor: CheckThresholds fails: the snapshot to check is not stored"
+    ]
+    text = json.dumps(card)
+    assert "snapshots-to-check-poison" in text and "SNAPSHOT_TABLE" in text
+    assert "Storage Table Data Contributor" not in text
+
+
+def test_a_state_that_kept_changing_is_said_as_a_conflict_not_as_a_storage_grant(
+    cycle: CycleHarness,
+) -> None:
+    cycle.use_webhook()
+
+    with pytest.raises(StateConflictError):
+        with told_in_teams("CheckThresholds", Attempt(), queue="snapshots-to-check"):
+            raise StateConflictError("the alert states changed since they were read")
+
+    (card,) = cycle.teams.cards
+    assert titles(cycle) == [
+        "Entra registration monitor: CheckThresholds fails: the stored state kept changing"
+    ]
+    assert "Storage Table Data Contributor" not in json.dumps(card)
+    assert "ALERT_TABLE" in json.dumps(card)
+
+
+def test_a_missing_snapshot_before_the_last_try_is_not_said(cycle: CycleHarness) -> None:
+    cycle.use_webhook()
+
+    with pytest.raises(SnapshotNotFoundError):
+        with told_in_teams("CheckThresholds", Attempt(0, 4), queue="snapshots-to-check"):
+            raise SnapshotNotFoundError("snapshot t/r is not in table Snapshots")
+
+    assert cycle.teams.requests == []
