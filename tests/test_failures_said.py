@@ -12,8 +12,10 @@ from azure.data.tables import TableServiceClient
 from shared.errors import SnapshotNotFoundError, StateConflictError
 from shared.usecases.failures import told_in_teams
 from shared.usecases.fetching import Attempt
+from standins.loopback import Reply
 from standins.reports import report
 from tests.conftest import CycleHarness
+from tests.test_tenants import NUMBERS, Fleet, fleet  # noqa: F401 - the fixture
 
 
 def titles(cycle: CycleHarness) -> list[str]:
@@ -76,3 +78,25 @@ def test_a_missing_snapshot_before_the_last_try_is_not_said(cycle: CycleHarness)
             raise SnapshotNotFoundError("snapshot t/r is not in table Snapshots")
 
     assert cycle.teams.requests == []
+
+
+# C1: an identity that gives no token is a fetch that fails, said once per tenant
+
+
+def test_an_identity_without_a_token_is_a_failing_fetch_for_each_tenant_said_once(
+    fleet: Fleet,
+) -> None:
+    refused = Reply(400, {"error": "invalid_request", "error_description": "identity refused"})
+    fleet.cycle.identity.script.then(*[refused] * 200)
+
+    fleet.cycle.run()
+
+    cards = fleet.cards()
+    assert len(cards) == len(NUMBERS)  # one each: no second card from told_in_teams
+    for tenant in NUMBERS:
+        (card,) = [c for c in cards if tenant in c]
+        assert "fetching the report fails" in card and "CredentialError" in card
+    poisoned = fleet.cycle.host.poison["tenants-to-fetch-poison"]
+    assert sorted(poisoned) == sorted(json.dumps({"tenantId": t}) for t in NUMBERS)
+    health = [e for e in fleet.cycle.table("ALERT_TABLE") if e.get("Firing") is True]
+    assert {e["RowKey"] for e in health} == set(NUMBERS)  # each tenant's fetch health

@@ -14,6 +14,13 @@ Each failure is said by one path, so none is said twice:
                             advice about its role)
     StateConflictError      here: other runs kept writing the record (storage works too)
     StorageError            here: fix Table Storage (reachable, Storage Table Data Contributor)
+    CredentialError,        the fetch's own "fetching fails" card and fetch-health state
+    GraphError,             (shared/usecases/fetching.py); elsewhere (admin names, enforcement)
+    ReportFormatError       they are caught and said in the coverage card: not said here again
+    NotificationError       nowhere: Teams refused the card, so no card can carry it (logged;
+                            the outer watch sees the failed run)
+
+Anything not listed is raised as it is; a new failure is given its path here, on purpose.
 """
 
 from __future__ import annotations

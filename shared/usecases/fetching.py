@@ -140,11 +140,13 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | Non
     now = app.clock()
     # A tenant's fetch health is its own row; no first guess of it is read (the claim reads it).
     known = None if tenant_id else app.monitor.get_monitor().fetch_health
-    source = app.source_for(tenant_id) if tenant_id else app.source
     started, fetch_id = (resumed.started, resumed.fetch_id) if resumed else (now, None)
     fetch_id = fetch_id or uuid.uuid4().hex[:12]
     checkpoint = resumed.checkpoint if resumed is not None else None
     try:
+        # Inside: a tenant's source first asks the identity's own token (Fleet.home_tenant),
+        # and an identity that gives none is a fetch that fails like any other, said as such.
+        source = app.source_for(tenant_id) if tenant_id else app.source
         result = source.fetch(checkpoint, deadline=now + app.fetch_budget)
     except (CredentialError, GraphError, ReportFormatError) as exc:
         if not attempt.final:
