@@ -10,6 +10,7 @@ import pytest
 from azure.data.tables import TableServiceClient
 
 from shared.errors import SnapshotNotFoundError, StateConflictError
+from shared.stores.records import Claim
 from shared.usecases.failures import told_in_teams
 from shared.usecases.fetching import Attempt
 from standins.loopback import Reply
@@ -100,3 +101,58 @@ def test_an_identity_without_a_token_is_a_failing_fetch_for_each_tenant_said_onc
     assert sorted(poisoned) == sorted(json.dumps({"tenantId": t}) for t in NUMBERS)
     health = [e for e in fleet.cycle.table("ALERT_TABLE") if e.get("Firing") is True]
     assert {e["RowKey"] for e in health} == set(NUMBERS)  # each tenant's fetch health
+
+
+# S6: what ends in a poison queue says so, once, on its last try
+
+
+def test_a_malformed_continuation_is_said_once_naming_its_poison_queue(
+    cycle: CycleHarness,
+) -> None:
+    cycle.use_webhook()
+
+    delivery = cycle.host.deliver("fetch-continuations", '{"fetchId": "x"}')
+
+    assert delivery.poisoned and delivery.attempts == 5
+    assert all(e.exception_type == "MessageFormatError" for e in delivery.errors)
+    (card,) = cycle.teams.cards
+    assert titles(cycle) == [
+        "Entra registration monitor: ContinueFetch fails: a queue message is malformed"
+    ]
+    assert "fetch-continuations-poison" in json.dumps(card)
+    assert cycle.graph.requests == []
+
+
+def test_a_malformed_tenant_to_fetch_is_said_once_naming_its_poison_queue(
+    cycle: CycleHarness,
+) -> None:
+    cycle.use_webhook()
+
+    delivery = cycle.host.deliver("tenants-to-fetch", '{"tenantId": "not a guid"}')
+
+    assert delivery.poisoned
+    (card,) = cycle.teams.cards
+    assert titles(cycle) == [
+        "Entra registration monitor: FetchTenant fails: a queue message is malformed"
+    ]
+    assert "tenants-to-fetch-poison" in json.dumps(card)
+
+
+def test_a_check_that_gives_up_on_a_held_claim_says_so_once(cycle: CycleHarness) -> None:
+    serve(cycle, mfaRegistered=900, capable=950)
+    message = cycle.host.run("FetchReport")["check"]
+    app = cycle.use_webhook()
+    ledger = app.alerts.ledger(json.loads(message)["tenantId"])
+    held = ledger.read()
+    ledger.write(held, held.state, claim=Claim("another-check", cycle.clock()))  # it hangs
+
+    delivery = cycle.host.deliver("snapshots-to-check", message)
+
+    assert delivery.poisoned
+    assert all(e.exception_type == "CheckInProgressError" for e in delivery.errors)
+    (card,) = cycle.teams.cards  # the failure, not the coverage card nobody could post
+    assert titles(cycle) == [
+        "Entra registration monitor: CheckThresholds fails: "
+        "another run kept holding the claim to post"
+    ]
+    assert "snapshots-to-check-poison" in json.dumps(card)

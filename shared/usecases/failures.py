@@ -17,6 +17,9 @@ Each failure is said by one path, so none is said twice:
     CredentialError,        the fetch's own "fetching fails" card and fetch-health state
     GraphError,             (shared/usecases/fetching.py); elsewhere (admin names, enforcement)
     ReportFormatError       they are caught and said in the coverage card: not said here again
+    MessageFormatError      here: a queue message this app cannot read (its poison queue)
+    ClaimHeldError          here: a check that gave up waiting for another's claim
+                            (CheckInProgressError; fetch health and the digest catch theirs)
     NotificationError       nowhere: Teams refused the card, so no card can carry it (logged;
                             the outer watch sees the failed run)
 
@@ -32,7 +35,9 @@ from contextlib import contextmanager
 
 from shared.bootstrap import get_app, utc_now
 from shared.errors import (
+    ClaimHeldError,
     ConfigurationError,
+    MessageFormatError,
     MonitorError,
     SnapshotNotFoundError,
     StateConflictError,
@@ -64,6 +69,19 @@ _FIX_CONFLICT = (
     "one decided, and it gave up after reading it again several times; storage itself works. "
     "The next run decides again on what they wrote; if this repeats, check that only one "
     "function app writes to ALERT_TABLE."
+)
+_MALFORMED = "a queue message is malformed"
+_FIX_MALFORMED = (
+    "A message on {queue} is not one this app writes, so nothing was fetched for it; it rests "
+    "in {queue}-poison. Remove it there. If this app wrote it (a version mismatch after a "
+    "deployment), the next scheduled fetch starts afresh."
+)
+_HELD = "another run kept holding the claim to post"
+_FIX_HELD = (
+    "Another check was posting this tenant's card and did not finish while this one waited "
+    "through its retries: this snapshot's card was not posted, and the message rests in "
+    "{queue}-poison. The next snapshot's check posts what changed; if this repeats, look for a "
+    "check that hangs while posting (the Teams webhook's answers, in the logs)."
 )
 _FIX_STORAGE = (
     "Fix Table Storage: check that the storage account is reachable and that the app's "
@@ -98,6 +116,14 @@ def told_in_teams(
     except StorageError as exc:
         if attempt.final:
             _tell(function, exc, _STORAGE, _FIX_STORAGE)
+        raise
+    except MessageFormatError as exc:
+        if attempt.final:
+            _tell(function, exc, _MALFORMED, _FIX_MALFORMED.format(queue=exc.queue))
+        raise
+    except ClaimHeldError as exc:
+        if attempt.final:
+            _tell(function, exc, _HELD, _FIX_HELD.format(queue=queue or "the queue"))
         raise
 
 

@@ -31,6 +31,7 @@ from shared.errors import (
     ClaimHeldError,
     CredentialError,
     GraphError,
+    MessageFormatError,
     NotificationError,
     ReportFormatError,
     StateConflictError,
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 MAX_HEALTH_DECISIONS = 3
 # host.json's extensions.queues.maxDequeueCount: a continuation's last try (a test checks it).
 QUEUE_TRIES = 5
+CONTINUATIONS = "fetch-continuations"  # ContinueFetch's queue (function.json)
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,8 @@ class _Pass:
                 tenant_id=str(data["tenantId"]) if data.get("tenantId") else None,
             )
         except (ValueError, TypeError, KeyError) as exc:
-            raise ReportFormatError(
-                "continuation", f"not a fetch continuation: {body[:200]!r}"
+            raise MessageFormatError(
+                CONTINUATIONS, f"not a fetch continuation: {body[:200]!r}"
             ) from exc
 
 
