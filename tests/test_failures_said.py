@@ -9,13 +9,20 @@ import json
 import pytest
 from azure.data.tables import TableServiceClient
 
-from shared.errors import SnapshotNotFoundError, StateConflictError
+from shared.bootstrap import use_app
+from shared.errors import (
+    ConfigurationError,
+    SnapshotNotFoundError,
+    StateConflictError,
+    StorageError,
+)
 from shared.stores.records import Claim
 from shared.usecases.failures import told_in_teams
 from shared.usecases.fetching import Attempt
+from standins.azurite import Azurite
 from standins.loopback import Reply
 from standins.reports import report
-from tests.conftest import CycleHarness
+from tests.conftest import CycleHarness, fails_with
 from tests.test_tenants import NUMBERS, Fleet, fleet  # noqa: F401 - the fixture
 
 
@@ -156,3 +163,36 @@ def test_a_check_that_gives_up_on_a_held_claim_says_so_once(cycle: CycleHarness)
         "another run kept holding the claim to post"
     ]
     assert "snapshots-to-check-poison" in json.dumps(card)
+
+
+# C4: the weekly digest says its own failures too
+
+
+def test_storage_that_refuses_the_digest_is_said_once_by_its_last_try(
+    cycle: CycleHarness,
+) -> None:
+    with Azurite() as doomed:
+        cycle.configure(
+            AzureWebJobsStorage=doomed.connection_string, TEAMS_WEBHOOK_URL=cycle.teams.webhook_url
+        )
+    # Azurite stopped: nothing listens on its port any more
+
+    with fails_with(StorageError, match="unreachable") as failure:
+        cycle.host.run_timer("WeeklyDigest")
+
+    assert failure.value.attempts == 3  # the host's tries, as function.json says
+    (card,) = cycle.teams.cards
+    assert titles(cycle) == ["Entra registration monitor: WeeklyDigest fails: Table Storage fails"]
+
+
+def test_invalid_settings_stop_the_digest_and_are_said_once(cycle: CycleHarness) -> None:
+    cycle.monkeypatch.setenv("TEAMS_WEBHOOK_URL", cycle.teams.webhook_url)
+    cycle.monkeypatch.setenv("THRESHOLDS", "mfaRegistred=95%")
+    use_app(None)  # the entry point builds the App from the settings, as in Azure
+
+    with fails_with(ConfigurationError, match="did you mean 'mfaRegistered'"):
+        cycle.host.run_timer("WeeklyDigest")
+
+    assert titles(cycle) == [
+        "Entra registration monitor: WeeklyDigest fails: its settings are invalid"
+    ]
