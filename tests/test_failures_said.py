@@ -196,3 +196,34 @@ def test_invalid_settings_stop_the_digest_and_are_said_once(cycle: CycleHarness)
     assert titles(cycle) == [
         "Entra registration monitor: WeeklyDigest fails: its settings are invalid"
     ]
+
+
+# C3 through the host: snapshots 25 days old, no fetch failure recorded
+
+
+def test_the_rollup_of_tenants_whose_snapshots_are_old_is_not_green(fleet: Fleet) -> None:
+    fleet.cycle.run()
+    before = len(fleet.cycle.teams.cards)
+    fleet.cycle.clock.advance(days=25)  # the timer stopped: nothing failed, nothing fetched
+
+    fleet.cycle.host.run_timer("WeeklyDigest")
+
+    (digest,) = fleet.cards()[before:]
+    assert f"Weekly digest: {len(NUMBERS)} of {len(NUMBERS)} tenants need attention" in digest
+    assert digest.count("not fetching: the newest snapshot is 25 days old") == len(NUMBERS)
+    assert "FIRING: Registered for MFA (not fetching: the newest snapshot is 25 days old)" in digest
+
+
+def test_the_digest_of_a_snapshot_25_days_old_is_not_green(cycle: CycleHarness) -> None:
+    serve(cycle, mfaRegistered=990, capable=950)
+    cycle.use_webhook()
+    cycle.run()
+    cycle.clock.advance(days=25)
+
+    cycle.host.run_timer("WeeklyDigest")
+
+    (digest,) = cycle.teams.cards
+    assert titles(cycle) == [
+        "Weekly digest: the monitor is not fetching: the newest snapshot is 25 days old"
+    ]
+    assert digest["body"][0]["style"] == "attention"
