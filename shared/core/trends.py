@@ -9,12 +9,12 @@ minutes, it stays a few KB however long the history is, and each check keeps it 
 "Over 7 days" compares the newest point (today's: the snapshot being checked) with the point of
 the UTC day 7 days before it, or, if that day has none (a run that slipped past midnight, a
 missed run), with the point of the day before that (at most MAX_SLIP older: after a longer gap
-the change is unknown, never a "7-day" change over twenty days). Comparing days, not instants, tolerates
-any jitter within the day at both ends: a run a few minutes late today, or a few minutes late
-a week ago, still finds last week's. Without a point that old the change is unknown (None),
-never a guess from a shorter span. The sparkline draws the last SPARK_POINTS days with the
-eight block characters, which every Teams client and terminal shows (an Adaptive Card 1.4 has
-no chart element).
+the change is unknown, never a "7-day" change over twenty days). Comparing days, not instants,
+tolerates any jitter within the day at both ends: a run a few minutes late today, or a few
+minutes late a week ago, still finds last week's. Without a point that old the change is
+unknown (None), never a guess from a shorter span. The sparkline draws the last SPARK_POINTS
+days with the eight block characters, which every Teams client and terminal shows (an Adaptive
+Card 1.4 has no chart element).
 """
 
 from __future__ import annotations
