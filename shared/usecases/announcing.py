@@ -92,14 +92,21 @@ def announce(
     """Decide on `ledger`'s record and apply the plan under a claim (see the module's doc).
 
     `owner` names this run: a claim of its own (a retry of the same check) is no obstacle.
-    `lease` None: a claim never expires (at most once). `known`: the record as read already.
+    `lease` None: a claim never expires (at most once). `known`: the record as read already,
+    a first guess only: a decision on it to write nothing is made again on a fresh read.
     Raises StateConflictError or ClaimHeldError after `attempts` decisions, or the post's
     error once the claim is released.
     """
     record = known if known is not None else ledger.read()
     for attempt in range(1, attempts + 1):
         try:
-            return _apply(ledger, record, decide, post, owner, clock(), lease, busy)
+            outcome = _apply(ledger, record, decide, post, owner, clock(), lease, busy)
+            if outcome.plan is None and record is known:
+                # "Nothing to do" on a first guess writes nothing, so no condition can refuse
+                # it: decide once more on the record as stored, which may have changed.
+                record = ledger.read()
+                return _apply(ledger, record, decide, post, owner, clock(), lease, busy)
+            return outcome
         except (StateConflictError, ClaimHeldError) as exc:
             if attempt == attempts:
                 raise

@@ -38,7 +38,6 @@ from shared.errors import (
 )
 from shared.messages.health import fetch_health_message
 from shared.sources import Checkpoint
-from shared.stores.records import Record
 from shared.tenants.jobs import tenant_messages
 from shared.usecases.announcing import Plan, announce
 from shared.usecases.enforcing import read_enforcement
@@ -140,8 +139,6 @@ def continue_fetch(app: App, message: str, attempt: Attempt | None = None) -> Fe
 
 def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | None) -> FetchOutcome:
     now = app.clock()
-    # A tenant's fetch health is its own row; no first guess of it is read (the claim reads it).
-    known = None if tenant_id else app.monitor.get_monitor().fetch_health
     started, fetch_id = (resumed.started, resumed.fetch_id) if resumed else (now, None)
     fetch_id = fetch_id or uuid.uuid4().hex[:12]
     checkpoint = resumed.checkpoint if resumed is not None else None
@@ -160,9 +157,7 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | Non
             )
             raise
         log.error("FetchReport failed: %s", exc)
-        # Read again: the fetch may have taken minutes, and another may have said "works
-        # again" meanwhile; deciding on the old state could keep quiet where it must speak.
-        _announce_fetch_health(app, None, error=f"{type(exc).__name__}: {exc}", tenant=tenant_id)
+        _announce_fetch_health(app, error=f"{type(exc).__name__}: {exc}", tenant=tenant_id)
         raise
     if isinstance(result, Checkpoint):
         log.info("the pass goes on in a follow-up invocation (ContinueFetch)")
@@ -185,22 +180,16 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | Non
         report.total_users,
         ", ".join(f"{status}={count}" for status, count in report.counts.items()) or "no statuses",
     )
-    _announce_fetch_health(app, known, error=None, tenant=tenant_id)
+    _announce_fetch_health(app, error=None, tenant=tenant_id)
     return FetchOutcome(check=snapshot.key.to_message())
 
 
-def _announce_fetch_health(
-    app: App,
-    known: Record[AlertState | None] | None,
-    *,
-    error: str | None,
-    tenant: str | None = None,
-) -> None:
-    """Decide the fetch health and announce it under a claim (shared/usecases/announcing.py):
-    decided on the state as stored when the claim is taken (`known`, a read from the start of
-    a fetch that may have taken minutes, is only a first guess: a claim based on it that finds
-    the state changed reads it again and decides again), so two fetches at once neither post
-    the same news twice nor undo each other's."""
+def _announce_fetch_health(app: App, *, error: str | None, tenant: str | None = None) -> None:
+    """Decide the fetch health and announce it under a claim (shared/usecases/announcing.py),
+    on the state as read once the fetch is over: a fetch may take minutes, and another may
+    have said "fails" or "works again" meanwhile (a read from the start would keep quiet where
+    it must speak). Two fetches at once neither post the same news twice nor undo each
+    other's. One read either way: none is made before the fetch."""
 
     def decide(prior: AlertState | None) -> Plan[AlertState | None] | None:
         now = app.clock()
@@ -224,7 +213,6 @@ def _announce_fetch_health(
             owner=uuid.uuid4().hex[:12],
             clock=app.clock,
             sleep=app.sleep,
-            known=known,
             attempts=MAX_HEALTH_DECISIONS,
         )
     except NotificationError as exc:
