@@ -15,6 +15,12 @@ since read (an ETag, or insert-only). To post, a run:
    the claim at once (the state stays "not told", so the retry or the next run says it) and
    raises.
 
+A claim that cannot be released after a failed post (storage failing too) is logged and lapses
+after its lease; the post's error is raised either way. Every claim has a finite lease: the
+weekly digest's is an hour (shared/usecases/digest.py), so that such a claim does not hold
+its occurrence forever (`lease=None`, a claim that never lapses, is for callers that would
+rather lose a notice than risk posting it twice).
+
 `announce_source_switch` is that rule for REPORT_SOURCE=auto's move to the v1.0 source, as the
 `announce(reason, now)` callable the composition root hands the report source.
 """
@@ -159,8 +165,7 @@ def _release(ledger: Ledger[S], claimed: Record[S], state: S) -> None:
         ledger.write(claimed, state, claim=None)
     except MonitorError as exc:
         log.error(
-            "the post failed and its claim could not be released (it lapses after %s): %s",
-            LEASE,
+            "the post failed and its claim could not be released (it lapses after its lease): %s",
             exc,
         )
 

@@ -19,7 +19,8 @@ Each failure is said by one path, so none is said twice:
     ReportFormatError       they are caught and said in the coverage card: not said here again
     MessageFormatError      here: a queue message this app cannot read (its poison queue)
     ClaimHeldError          here: a check that gave up waiting for another's claim
-                            (CheckInProgressError; fetch health and the digest catch theirs)
+                            (CheckInProgressError), or the digest's claim held by a run that
+                            may have died (fetch health catches its own)
     NotificationError       nowhere: Teams refused the card, so no card can carry it (logged;
                             the outer watch sees the failed run)
 
@@ -83,6 +84,11 @@ _FIX_HELD = (
     "{queue}-poison. The next snapshot's check posts what changed; if this repeats, look for a "
     "check that hangs while posting (the Teams webhook's answers, in the logs)."
 )
+_FIX_HELD_TIMER = (
+    "Another run claimed this notice and has not recorded it as posted (it may have died "
+    "while posting): if the notice is not in Teams, run {function} again once the claim "
+    "lapses (the error above says when)."
+)
 _FIX_STORAGE = (
     "Fix Table Storage: check that the storage account is reachable and that the app's "
     "identity holds Storage Table Data Contributor on it; the run fails until then."
@@ -123,7 +129,12 @@ def told_in_teams(
         raise
     except ClaimHeldError as exc:
         if attempt.final:
-            _tell(function, exc, _HELD, _FIX_HELD.format(queue=queue or "the queue"))
+            fix = (
+                _FIX_HELD.format(queue=queue)
+                if queue
+                else _FIX_HELD_TIMER.format(function=function)
+            )
+            _tell(function, exc, _HELD, fix)
         raise
 
 
