@@ -29,7 +29,7 @@ from shared.sources.policies import PolicyReader
 from shared.sources.v1 import V1Source
 from shared.sources.v1.pacing import Pacer
 from shared.tenants.budget import CrossTenantBudget
-from shared.tenants.cache import LruCache
+from shared.tenants.cache import MAX_CACHED_TENANTS, LruCache
 from shared.tenants.credentials import TenantCredential, TenantCredentials
 from shared.tenants.directory import TenantDirectory, TenantProfile
 from shared.tenants.key_vault import KeyVaultSecrets
@@ -52,7 +52,7 @@ class TenantParts:
 
 
 class Fleet:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, *, capacity: int = MAX_CACHED_TENANTS) -> None:
         settings = app.settings
         if not settings.multi_tenant_app_id:  # Settings refuses TENANTS without it
             raise RuntimeError("the fleet of tenants needs MULTI_TENANT_APP_ID")
@@ -66,7 +66,7 @@ class Fleet:
             sleep=app.sleep,
         )
         self.directory = TenantDirectory(app.tables, settings.tenant_table, app.clock)
-        self.parts: LruCache[TenantParts] = LruCache(on_evict=self._evicted)
+        self.parts: LruCache[TenantParts] = LruCache(capacity=capacity, on_evict=self._evicted)
         # Evicted tenants' pacers whose sends are still in Graph's window (a few at most).
         self._pacers: dict[str, Pacer] = {}
         self._home: str | None = None
