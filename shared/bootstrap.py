@@ -8,12 +8,10 @@ Tests and the local cycle install an `App` of their own with `use_app`.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -26,10 +24,10 @@ from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
 from shared import redaction
 from shared.core.coverage import population_statuses
-from shared.messages.model import AppLocation
+from shared.hosting import app_location, quiet_sdk_http_logging
 from shared.notify.teams import LogNotifier, Notifier, TeamsWebhook
 from shared.retry import RetryPolicy
-from shared.settings import Settings, WebhookUrl, webhook_from_env
+from shared.settings import Settings, WebhookUrl
 from shared.sources import ReportSource
 from shared.sources.auto import AutoSource, offers_beta
 from shared.sources.beta import BetaSource
@@ -44,22 +42,6 @@ from shared.stores.tables import Tables
 from shared.tenants.fleet import Fleet
 from shared.usecases.admin_names import ADMIN_NAMES, AdminLookup
 from shared.usecases.announcing import announce_source_switch
-
-# The SDKs' per-request loggers: azure-core's HttpLoggingPolicy (each Table and token request
-# with its URL and every header, at INFO), azure-identity (each token), httpx and httpcore (each
-# Graph and webhook request), urllib3 and msal. At the worker's level (INFO) they were 28 of a
-# cycle's 40 records, all ingested and billed by Application Insights. Every Azure SDK this app
-# uses, but not `azure` itself: `azure.functions` is the Functions worker's own logger.
-SDK_HTTP_LOGGERS = (
-    "azure.core",
-    "azure.identity",
-    "azure.data",
-    "azure.storage",
-    "httpx",
-    "httpcore",
-    "urllib3",
-    "msal",
-)
 
 
 def utc_now() -> datetime:
@@ -77,10 +59,10 @@ class App:
     # How long one invocation may spend on a v1.0 pass before it hands the rest to a follow-up
     # (ContinueFetch): well inside host.json's functionTimeout of 10 minutes.
     fetch_budget: timedelta = timedelta(minutes=8)
-    # azure-core's retry policy for Table Storage: a few quick tries, then a clear StorageError.
     # azure-core's options for the identity's token requests (its retry policy); tests shorten
     # the backoff so a refused identity endpoint fails in milliseconds, with the same retries.
     credential_options: dict[str, Any] = field(default_factory=dict)
+    # azure-core's retry policy for Table Storage: a few quick tries, then a clear StorageError.
     storage_options: dict[str, Any] = field(
         default_factory=lambda: {
             "retry_total": 3,
@@ -272,50 +254,6 @@ class App:
         if storage_client_id and storage_client_id != self.settings.azure_client_id:
             return ManagedIdentityCredential(client_id=storage_client_id, **self.credential_options)
         return self.credential
-
-
-def quiet_sdk_http_logging(*, enabled: bool) -> None:
-    """Keep the SDKs' per-request HTTP logging at WARNING (their warnings and errors still
-    show), unless LOG_HTTP_REQUESTS=true turns it on: then each logs at the worker's level.
-    Done when the App is built, never at import; secrets stay scrubbed either way."""
-    level = logging.NOTSET if enabled else logging.WARNING
-    for name in SDK_HTTP_LOGGERS:
-        logging.getLogger(name).setLevel(level)
-
-
-def app_location(environ: Mapping[str, str]) -> AppLocation | None:
-    """Where App Service says this app runs, or None outside Azure (or if it says too little).
-
-    WEBSITE_OWNER_NAME is `<subscription id>+<webspace>`; App Service sets it, with
-    WEBSITE_SITE_NAME and WEBSITE_RESOURCE_GROUP, on every function app.
-    """
-    subscription = environ.get("WEBSITE_OWNER_NAME", "").partition("+")[0].strip()
-    group = environ.get("WEBSITE_RESOURCE_GROUP", "").strip()
-    site = environ.get("WEBSITE_SITE_NAME", "").strip()
-    if not (subscription and group and site):
-        return None
-    return AppLocation(subscription_id=subscription, resource_group=group, site_name=site)
-
-
-@contextmanager
-def settings_notifier(environ: Mapping[str, str]) -> Iterator[Notifier | None]:
-    """A notifier of TEAMS_WEBHOOK_URL alone, for saying that the other settings are invalid
-    (no App can be built then); None if the webhook itself is missing or invalid."""
-    webhook = webhook_from_env(environ)
-    if webhook is None:
-        yield None
-        return
-    redaction.install()
-    redaction.register_secret(webhook.secret_part)
-    with httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=False) as http:
-        yield TeamsWebhook(
-            webhook,
-            http=http,
-            policy=RetryPolicy(),
-            sleep=time.sleep,
-            clock=utc_now,
-            location=app_location(environ),
-        )
 
 
 _app: App | None = None

@@ -1,7 +1,9 @@
 """The values settings take, parsed and checked one at a time (shared.settings gathers them).
 
 Each parser takes the raw text of one setting and returns its value or raises ValueError with
-what is wrong, never echoing a secret (a webhook's query string is its credential).
+what is wrong, never echoing a secret (a webhook's query string is its credential). Below them,
+the storage settings (one value in several spellings), what an unresolved Key Vault reference
+means, and the population thresholds' rule (which source and scope they need).
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import ipaddress
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
 from urllib.parse import urlsplit
+
+from shared.core.coverage import Limits, population_of, population_statuses
 
 _LOOPBACK_NAMES = {"localhost"}
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
@@ -174,3 +179,64 @@ def count(raw: str) -> int:
     if value < 1:
         raise ValueError(f"must be at least 1, got {raw!r}")
     return value
+
+
+def unresolved_reference(name: str, value: str) -> str:
+    # The reference names a vault and a secret, never the secret's value: safe to quote.
+    return (
+        f"{name} holds a Key Vault reference that App Service could not resolve "
+        f"({value[:200]}): give the app's managed identity the Key Vault Secrets User role on "
+        "that vault, check that the secret exists and the vault lets the app in, then restart "
+        "the app. The portal shows the reason under the function app's Settings > Environment "
+        f"variables > {name} (Key vault reference status)"
+    )
+
+
+def storage(text: Callable[[str], str | None], problems: list[str]) -> StorageSettings | None:
+    client_id = text("AzureWebJobsStorage__clientId")
+    connection_string = text("AzureWebJobsStorage")
+    if connection_string:
+        return StorageSettings(connection_string=connection_string, client_id=client_id)
+    table_uri = text("AzureWebJobsStorage__tableServiceUri")
+    account = text("AzureWebJobsStorage__accountName")
+    if table_uri:
+        try:
+            return StorageSettings(table_endpoint=https_url(table_uri), client_id=client_id)
+        except ValueError as exc:
+            problems.append(f"AzureWebJobsStorage__tableServiceUri: {exc}")
+            return None
+    if account:
+        endpoint = f"https://{account}.table.core.windows.net"
+        return StorageSettings(table_endpoint=endpoint, client_id=client_id)
+    problems.append(
+        "AzureWebJobsStorage is not set: set AzureWebJobsStorage__accountName to use the "
+        "managed identity (recommended), or a connection string "
+        "(UseDevelopmentStorage=true for Azurite)"
+    )
+    return None
+
+
+def population_problems(limits: Limits, source: str, include_guests: bool) -> list[str]:
+    """Thresholds over a population (`mfaRegistered.admins`) need the v1.0 source, which counts
+    each user's record, and guests need guests counted."""
+    named = population_statuses([*limits.minimums, *limits.maximums])
+    problems = []
+    if named and source != "v1":
+        why = (
+            "the beta report has no populations, only tenant-wide counts"
+            if source == "beta"
+            else "REPORT_SOURCE=auto may read the beta report, which has no populations"
+        )
+        problems.append(
+            f"THRESHOLDS names {', '.join(named)}, a metric per population, which only the "
+            f"v1.0 source counts: {why}. Set REPORT_SOURCE=v1 (it needs AuditLog.Read.All), "
+            "or remove them"
+        )
+    guests = [status for status in named if population_of(status) == "guests"]
+    if guests and not include_guests:
+        problems.append(
+            f"THRESHOLDS names {', '.join(guests)}, but INCLUDE_GUESTS=false leaves guests out "
+            "of every metric, so there would be no guests to count: remove them, or set "
+            "INCLUDE_GUESTS=true"
+        )
+    return problems

@@ -18,8 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from shared import setting_values as values
-from shared.core.coverage import Limits, parse_limits, population_statuses
-from shared.core.report import population_of
+from shared.core.coverage import Limits, parse_limits
 from shared.errors import ConfigurationError
 from shared.schedule import check_ncrontab
 from shared.setting_values import StorageSettings, WebhookUrl
@@ -141,7 +140,7 @@ class Settings:
             if value.startswith(KEY_VAULT_REFERENCE):
                 if name not in unresolved:
                     unresolved.add(name)
-                    problems.append(_unresolved_reference(name, value))
+                    problems.append(values.unresolved_reference(name, value))
                 return None
             return value or None
 
@@ -155,7 +154,7 @@ class Settings:
                 problems.append(f"{name}: {exc}")
                 return default
 
-        storage = _storage(text, problems)
+        storage = values.storage(text, problems)
         graph_endpoint = checked("GRAPH_ENDPOINT", values.endpoint, DEFAULT_GRAPH_ENDPOINT)
         limits: Limits | None = checked("THRESHOLDS", parse_limits, None)
         webhook = checked("TEAMS_WEBHOOK_URL", values.webhook, None)
@@ -189,7 +188,7 @@ class Settings:
             "ENFORCEMENT_MAX_EXCLUSIONS", values.whole_number, DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
         )
         if limits is not None:
-            problems += _population_problems(limits, report_source, include_guests)
+            problems += values.population_problems(limits, report_source, include_guests)
         in_azure = any(text(name) is not None for name in AZURE_INSTANCE_SETTINGS)
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -267,67 +266,6 @@ def webhook_from_env(env: Mapping[str, str]) -> WebhookUrl | None:
         return values.webhook(raw)
     except ValueError:
         return None
-
-
-def _unresolved_reference(name: str, value: str) -> str:
-    # The reference names a vault and a secret, never the secret's value: safe to quote.
-    return (
-        f"{name} holds a Key Vault reference that App Service could not resolve "
-        f"({value[:200]}): give the app's managed identity the Key Vault Secrets User role on "
-        "that vault, check that the secret exists and the vault lets the app in, then restart "
-        "the app. The portal shows the reason under the function app's Settings > Environment "
-        f"variables > {name} (Key vault reference status)"
-    )
-
-
-def _storage(text: Callable[[str], str | None], problems: list[str]) -> StorageSettings | None:
-    client_id = text("AzureWebJobsStorage__clientId")
-    connection_string = text("AzureWebJobsStorage")
-    if connection_string:
-        return StorageSettings(connection_string=connection_string, client_id=client_id)
-    table_uri = text("AzureWebJobsStorage__tableServiceUri")
-    account = text("AzureWebJobsStorage__accountName")
-    if table_uri:
-        try:
-            return StorageSettings(table_endpoint=values.https_url(table_uri), client_id=client_id)
-        except ValueError as exc:
-            problems.append(f"AzureWebJobsStorage__tableServiceUri: {exc}")
-            return None
-    if account:
-        endpoint = f"https://{account}.table.core.windows.net"
-        return StorageSettings(table_endpoint=endpoint, client_id=client_id)
-    problems.append(
-        "AzureWebJobsStorage is not set: set AzureWebJobsStorage__accountName to use the "
-        "managed identity (recommended), or a connection string "
-        "(UseDevelopmentStorage=true for Azurite)"
-    )
-    return None
-
-
-def _population_problems(limits: Limits, source: str, include_guests: bool) -> list[str]:
-    """Thresholds over a population (`mfaRegistered.admins`) need the v1.0 source, which counts
-    each user's record, and guests need guests counted."""
-    named = population_statuses([*limits.minimums, *limits.maximums])
-    problems = []
-    if named and source != "v1":
-        why = (
-            "the beta report has no populations, only tenant-wide counts"
-            if source == "beta"
-            else "REPORT_SOURCE=auto may read the beta report, which has no populations"
-        )
-        problems.append(
-            f"THRESHOLDS names {', '.join(named)}, a metric per population, which only the "
-            f"v1.0 source counts: {why}. Set REPORT_SOURCE=v1 (it needs AuditLog.Read.All), "
-            "or remove them"
-        )
-    guests = [status for status in named if population_of(status) == "guests"]
-    if guests and not include_guests:
-        problems.append(
-            f"THRESHOLDS names {', '.join(guests)}, but INCLUDE_GUESTS=false leaves guests out "
-            "of every metric, so there would be no guests to count: remove them, or set "
-            "INCLUDE_GUESTS=true"
-        )
-    return problems
 
 
 def _source(raw: str) -> str:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 
-from shared.bootstrap import app_location
 from shared.core.alerting import AlertState, Event, Notice, decide_metrics
 from shared.core.coverage import readings
 from shared.core.report import Report
 from shared.core.snapshot import Snapshot, snapshot_key
+from shared.hosting import app_location
 from shared.messages.adaptive_card import (
     AZURE_FUNCTION_APPS_URL,
     ENTRA_ACTIVITY_URL,

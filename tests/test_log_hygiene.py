@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from shared.bootstrap import SDK_HTTP_LOGGERS
+from shared.hosting import SDK_HTTP_LOGGERS
 from standins.reports import report
 from tests.conftest import CycleHarness
 

@@ -15,8 +15,9 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from shared.bootstrap import get_app, settings_notifier, utc_now
+from shared.bootstrap import get_app, utc_now
 from shared.errors import ConfigurationError, MonitorError, StorageError
+from shared.hosting import settings_notifier
 from shared.messages.health import failure_message
 from shared.usecases.fetching import Attempt
 
