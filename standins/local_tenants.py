@@ -70,7 +70,9 @@ def run_tenants(
         cycle = host.run_timer("FetchReport")
         failed = [d for d in cycle.deliveries if d.poisoned]
         for delivery in failed:
-            log.error("%s failed %d times: %s", delivery.queue, delivery.attempts, delivery.errors[-1])
+            log.error(
+                "%s failed %d times: %s", delivery.queue, delivery.attempts, delivery.errors[-1]
+            )
         log.info("── the weekly roll-up of %d tenants ──", count)
         host.run_timer("WeeklyDigest")
         served = sum(graph.tenants.served.values())

@@ -19,8 +19,11 @@ from standins.conditional_access import ConditionalAccessService
 from standins.graph_tenants import token_tenant
 from standins.key_vault import KeyVaultStandIn
 from standins.teams import TeamsStandIn
+from tests import test_tenants
 from tests.message_examples import texts
-from tests.test_tenants import CONTOSO, FABRIKAM, NORTHWIND, Fleet, fleet  # noqa: F401
+from tests.test_tenants import CONTOSO, FABRIKAM, NORTHWIND, Fleet
+
+fleet = test_tenants.fleet  # the three tenants, through the host (tests/test_tenants.py)
 
 SECRET = "fabrikam-teams-webhook"
 

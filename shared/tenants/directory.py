@@ -8,8 +8,9 @@
                   Teams webhook (optional; TEAMS_WEBHOOK_URL otherwise)
 
 No secret is kept here: the webhook itself is read from Key Vault with the app's identity
-(shared/tenants/webhooks.py), never from a plain column. The table is read whole, once per `ttl` per worker:
-a row costs no Table request per tenant fetch or check, and an edit shows within `ttl`.
+(shared/tenants/webhooks.py), never from a plain column. The table is read whole, once per
+`ttl` per worker: a row costs no Table request per tenant fetch or check, and an edit shows
+within `ttl`.
 """
 
 from __future__ import annotations

@@ -95,6 +95,7 @@ class Fleet:
             return None
         if tenant_id == self.home_tenant():
             return self._app.admin_lookup
+
         def lookup() -> tuple[str, ...]:
             return self._parts(tenant_id).v1.list_admins_without_mfa(ADMIN_NAMES)
 

@@ -56,9 +56,7 @@ def vault_audience(vault_url: str) -> str:
 
 
 class KeyVaultSecrets:
-    def __init__(
-        self, *, vault_url: str, credential: TokenCredential, http: httpx.Client
-    ) -> None:
+    def __init__(self, *, vault_url: str, credential: TokenCredential, http: httpx.Client) -> None:
         self.vault_url = vault_url.rstrip("/")
         self._scope = f"{vault_audience(vault_url)}/.default"
         self._credential = credential
