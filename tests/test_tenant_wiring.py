@@ -16,8 +16,10 @@ from azure.data.tables import TableServiceClient
 
 from standins import conditional_access as ca
 from standins.conditional_access import ConditionalAccessService
+from standins.graph import DetailsService
 from standins.graph_tenants import token_tenant
 from standins.key_vault import KeyVaultStandIn
+from standins.registration_details import SyntheticTenant
 from standins.teams import TeamsStandIn
 from tests import test_tenants
 from tests.message_examples import texts
@@ -114,3 +116,17 @@ def test_the_key_vault_stand_in_answers_as_documented(vault: KeyVaultStandIn) ->
 
     assert answer.status_code == 401 and "WWW-Authenticate" in answer.headers
     assert json.loads(answer.content)["error"]["code"] == "Unauthorized"
+
+
+def test_the_admins_a_tenants_card_names_are_asked_of_its_own_graph(fleet: Fleet) -> None:
+    fleet.cycle.graph.details = DetailsService(SyntheticTenant(users=400))
+    app = fleet.cycle.configure(ALERT_NAME_ADMINS="true")
+
+    lookup = app.admin_lookup_for(FABRIKAM)
+    assert lookup is not None
+    names = lookup()
+
+    assert names  # the synthetic tenant has admins without MFA
+    (asked,) = fleet.cycle.graph.details_requests
+    assert token_tenant(asked.headers["authorization"]) == FABRIKAM
+    assert "isAdmin" in asked.query["$filter"][0]
