@@ -546,6 +546,9 @@ var commonSettings = [
   { name: 'MAX_INSTANCE_COUNT', value: string(maximumInstanceCount) }
   { name: 'CHECK_ENFORCEMENT', value: string(checkEnforcement) }
   { name: 'ENFORCEMENT_MAX_EXCLUSIONS', value: string(enforcementMaxExclusions) }
+  // With TENANTS, a tenant's row may name a secret in this vault holding its own webhook; the
+  // app reads it with its identity (Key Vault Secrets User on the vault, granted above).
+  { name: 'KEY_VAULT_URL', value: vault.properties.vaultUri }
   {
     // Always the reference, never blanked: a redeploy that omits the webhook keeps the secret.
     name: 'TEAMS_WEBHOOK_URL'

@@ -27,23 +27,21 @@ from shared.core.coverage import population_statuses
 from shared.hosting import app_location, quiet_sdk_http_logging
 from shared.notify.teams import LogNotifier, Notifier, TeamsWebhook
 from shared.retry import RetryPolicy
-from shared.settings import Settings
+from shared.settings import Settings, WebhookUrl
 from shared.sources import ReportSource
 from shared.sources.auto import AutoSource, offers_beta
 from shared.sources.beta import BetaSource
 from shared.sources.graph_client import GraphClient
 from shared.sources.policies import PolicyReader
 from shared.sources.v1 import Scope, V1Source, metrics_to_count
+from shared.sources.v1.pacing import Pacer
 from shared.stores.alerts import AlertStore
 from shared.stores.monitor import MonitorStore
 from shared.stores.snapshots import SnapshotStore
 from shared.stores.tables import Tables
 from shared.tenants.fleet import Fleet
-from shared.usecases.admin_names import AdminLookup
+from shared.usecases.admin_names import ADMIN_NAMES, AdminLookup
 from shared.usecases.announcing import announce_source_switch
-
-# How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
-ADMIN_NAMES = 5
 
 
 def utc_now() -> datetime:
@@ -145,8 +143,18 @@ class App:
         return self.fleet.settings_for(tenant_id) if self.settings.tenants else self.settings
 
     def notifier_for(self, tenant_id: str) -> Notifier:
-        """Where a tenant's cards go: with TENANTS, naming the tenant."""
+        """Where a tenant's cards go: with TENANTS, its webhook or the default, naming it."""
         return self.fleet.notifier_for(tenant_id) if self.settings.tenants else self.notifier
+
+    def policies_for(self, tenant_id: str) -> PolicyReader:
+        """What a tenant enforces is read with its own token (TENANTS), or the identity's."""
+        return self.fleet.policies_for(tenant_id) if self.settings.tenants else self.policies
+
+    def admin_lookup_for(self, tenant_id: str) -> AdminLookup | None:
+        """The admins a tenant's card names are that tenant's (TENANTS), or the own tenant's."""
+        if self.settings.tenants:
+            return self.fleet.admin_lookup_for(tenant_id)
+        return self.admin_lookup
 
     @cached_property
     def policies(self) -> PolicyReader:
@@ -158,10 +166,11 @@ class App:
         """The v1.0 source (REPORT_SOURCE v1, or auto's successor), one per worker."""
         return self.v1_source_for(self.graph)
 
-    def v1_source_for(self, graph: GraphClient) -> V1Source:
+    def v1_source_for(self, graph: GraphClient, *, pacer: Pacer | None = None) -> V1Source:
         settings = self.settings
         return V1Source(
             graph,
+            pacer=pacer,
             scope=Scope.of(
                 include_guests=settings.include_guests, exclude_users=settings.exclude_users
             ),
@@ -219,8 +228,12 @@ class App:
     def notifier(self) -> Notifier:
         if self.settings.webhook is None:
             return LogNotifier()
+        return self.teams_webhook(self.settings.webhook)
+
+    def teams_webhook(self, url: WebhookUrl) -> Notifier:
+        """A notifier posting to `url` (TEAMS_WEBHOOK_URL, or a tenant's own webhook)."""
         return TeamsWebhook(
-            self.settings.webhook,
+            url,
             http=self.http,
             policy=self.retry,
             sleep=self.sleep,

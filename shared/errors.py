@@ -9,6 +9,7 @@
     ├── StorageError               Table Storage failed or could not be reached
     │   ├── SnapshotNotFoundError  the queue named a snapshot that is not stored
     │   └── StateConflictError     another run wrote the record first (re-read, re-decide)
+    ├── SecretError                a Key Vault secret could not be read (names the secret)
     ├── ClaimHeldError             another run holds the claim to post this notice (wait)
     │   └── CheckInProgressError   another check is posting its card for the tenant
     └── NotificationError          the Teams webhook refused the card, or could not be reached
@@ -97,6 +98,11 @@ class SnapshotNotFoundError(StorageError):
 class StateConflictError(StorageError):
     """A conditional write found the record (alert states, fetch health, ...) changed since
     it was read."""
+
+
+class SecretError(MonitorError):
+    """A Key Vault secret could not be read (missing, refused, unreachable, not what it
+    should hold); the message names the vault and the secret, never its value."""
 
 
 class ClaimHeldError(MonitorError):

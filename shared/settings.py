@@ -68,6 +68,7 @@ SETTING_NAMES = (
     "MAX_INSTANCE_COUNT",
     "CHECK_ENFORCEMENT",
     "ENFORCEMENT_MAX_EXCLUSIONS",
+    "KEY_VAULT_URL",
 )
 # Which report to read: the beta aggregate, v1.0 userRegistrationDetails, or beta until it is
 # gone and then v1.0 (shared.usecases.fetching).
@@ -121,6 +122,8 @@ class Settings:
     multi_tenant_app_id: str | None = None
     tenant_table: str = DEFAULT_TENANT_TABLE
     max_instance_count: int = 1
+    # The vault holding tenants' own webhooks (their rows name a secret: shared/tenants/webhooks).
+    key_vault_url: str | None = None
     # Read Conditional Access and security defaults on each fetch (needs Policy.Read.All).
     check_enforcement: bool = False
     enforcement_max_exclusions: int = DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
@@ -179,24 +182,13 @@ class Settings:
                 "managed identity (README: Many tenants)"
             )
         max_instances = checked("MAX_INSTANCE_COUNT", values.count, 1)
+        key_vault_url = checked("KEY_VAULT_URL", values.endpoint, None)
         check_enforcement = checked("CHECK_ENFORCEMENT", values.flag, False)
         max_exclusions = checked(
             "ENFORCEMENT_MAX_EXCLUSIONS", values.whole_number, DEFAULT_ENFORCEMENT_MAX_EXCLUSIONS
         )
         if limits is not None:
             problems += values.population_problems(limits, report_source, include_guests)
-        if tenants and name_admins:
-            # The lookup asks the app's own tenant's Graph; each tenant's is not built yet.
-            problems.append(
-                "ALERT_NAME_ADMINS=true is not supported with TENANTS yet (it would name the "
-                "app's own tenant's admins on every tenant's card): set one of them"
-            )
-        if tenants and check_enforcement:
-            # Each tenant's policies would need its own PolicyReader; not built yet.
-            problems.append(
-                "CHECK_ENFORCEMENT=true is not supported with TENANTS yet (it would read the "
-                "app's own tenant's policies for every tenant): set one of them"
-            )
         in_azure = any(text(name) is not None for name in AZURE_INSTANCE_SETTINGS)
         if in_azure and not log_only and env.get("TEAMS_WEBHOOK_URL", "").strip() == "":
             problems.append(
@@ -258,6 +250,7 @@ class Settings:
             multi_tenant_app_id=multi_tenant_app_id,
             tenant_table=tables["TENANT_TABLE"],
             max_instance_count=max_instances,
+            key_vault_url=key_vault_url,
             check_enforcement=check_enforcement,
             enforcement_max_exclusions=max_exclusions,
         )

@@ -198,7 +198,10 @@ class GraphStandIn(LoopbackServer):
     def _default(self, request: Request) -> Reply:
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
-        enforcement = self.conditional_access.answer(request)
+        policies = self.conditional_access
+        if self.tenants is not None:
+            policies = self.tenants.policies_of(request.headers["authorization"]) or policies
+        enforcement = policies.answer(request)
         if enforcement is not None:
             return enforcement
         if request.path == REPORT_PATH and not self.beta_removed:

@@ -2,7 +2,10 @@
 Graph's identity-report limits per app and tenant and per app across all tenants
 (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-reports-service-limits:
 "Limit per app for all tenants: 122 requests per 10 seconds; limit per app per tenant: five
-requests per 10 seconds"), each answered with Graph's 429 and a Retry-After.
+requests per 10 seconds"), each answered with Graph's 429 and a Retry-After. Conditional Access
+and security defaults per tenant too (`conditional_access`, by tenant id; a tenant not listed
+gets the stand-in's own `conditional_access`): what each tenant enforces is its own. Those
+paths are not identity reports, so neither limit counts them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from standins.conditional_access import ConditionalAccessService
 from standins.graph import RateLimit
 from standins.loopback import Reply
 
@@ -34,6 +38,7 @@ class Tenants:
     # Authentication_RequestFromNonPremiumTenantOrB2CTenant).
     refusals: dict[str, Reply] = field(default_factory=dict)
     served: dict[str, int] = field(default_factory=dict)  # 200s answered, by tenant
+    conditional_access: dict[str, ConditionalAccessService] = field(default_factory=dict)
     _limits: dict[str, RateLimit] = field(default_factory=dict)
     _across: RateLimit | None = None
 
@@ -51,6 +56,10 @@ class Tenants:
                 self._across = RateLimit(limit=self.across, window=self.window, clock=self.clock)
             return self._across.admit()
         return None
+
+    def policies_of(self, authorization: str) -> ConditionalAccessService | None:
+        """The Conditional Access of the token's tenant, if it has its own."""
+        return self.conditional_access.get(self.tenant_of(authorization))
 
     @staticmethod
     def tenant_of(authorization: str) -> str:

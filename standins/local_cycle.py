@@ -8,6 +8,7 @@ DROP_ALERT_POINTS, a webhook, ...) apply as they are, except the three the stand
 
     python -m standins.local_cycle              # one cycle on a realistic report
     python -m standins.local_cycle --days 14    # 14 daily runs on a scripted series
+    python -m standins.local_cycle --tenants 5  # one cycle over 5 synthetic tenants, rolled up
 
 With `--days N` the runs are N days apart on a clock of the cycle's own (the App's clock and
 the host's sleep: nothing waits), ending today at 06:00 UTC, and the Graph stand-in serves a
@@ -42,6 +43,7 @@ from standins.conditional_access import (
 )
 from standins.functions_host import Cycle, FunctionLoadError, FunctionsHost, InvocationFailed
 from standins.graph import DetailsService, GraphStandIn, RateLimit
+from standins.local_tenants import run_tenants
 from standins.managed_identity import ManagedIdentityStandIn
 from standins.registration_details import SyntheticTenant
 from standins.reports import report
@@ -83,9 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--days", type=int, default=None, help="replay this many daily runs on a scripted series"
     )
+    parser.add_argument(
+        "--tenants", type=int, default=None, help="one cycle over this many synthetic tenants"
+    )
     args = parser.parse_args(argv)
     if args.days is not None and args.days < 1:
         parser.error("--days must be at least 1")
+    if args.tenants is not None and (args.tenants < 1 or args.days is not None):
+        parser.error("--tenants must be at least 1, and goes without --days")
     logging.basicConfig(level=logging.INFO, format="%(levelname)-7s %(name)s: %(message)s")
     for noisy in ("azure", "httpx", "httpcore", "msal"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -115,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # The host needs the setting to exist to index WeeklyDigest.
                 DIGEST_SCHEDULE=os.environ.get("DIGEST_SCHEDULE", DEFAULT_DIGEST_SCHEDULE),
             )
+            if args.tenants is not None:
+                return 0 if run_tenants(args.tenants, identity, graph, host_sleep=_retry_now) else 1
             if args.days is None:
                 return _one_cycle(identity, graph)
             return _replay(args.days, graph)

@@ -77,3 +77,24 @@ def test_with_check_enforcement_the_cycle_shows_the_report_only_policy_alert() -
     assert "FIRING: MFA is not enforced for all users" in log
     assert "nearest 'Require multifactor authentication for all users': report-only" in log
     assert "enforced for admins by 'Require multifactor authentication for admins'" in log
+
+
+def test_with_tenants_each_tenant_s_card_names_it_then_one_roll_up() -> None:
+    result = local_cycle("--tenants", "4")
+
+    assert result.returncode == 0, result.stderr
+    log = result.stderr
+    titles = card_titles(log)
+    # Of tenants 0-3, only tenant 1 is below 95% (every third, from the second): one card.
+    assert len(titles) == 2, titles
+    assert titles[0].endswith(": Registered for MFA at 90.1%, below 95%")
+    assert titles[-1] == "Weekly digest: 1 of 4 tenants need attention"
+    assert "done: 4 tenant token(s) from Entra, 4 report(s) served, 0 429(s)" in log
+    assert "Traceback" not in log
+
+
+def test_tenants_must_be_at_least_one() -> None:
+    result = local_cycle("--tenants", "0")
+
+    assert result.returncode == 2
+    assert "--tenants must be at least 1" in result.stderr

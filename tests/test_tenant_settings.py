@@ -43,14 +43,7 @@ def test_without_tenants_nothing_changes() -> None:
         ({"TENANTS": A, "MULTI_TENANT_APP_ID": "my-app"}, "MULTI_TENANT_APP_ID: 'my-app'"),
         ({"TENANT_TABLE": "alertstate"}, "TENANT_TABLE names the table"),
         ({"MAX_INSTANCE_COUNT": "0"}, "MAX_INSTANCE_COUNT: must be at least 1"),
-        (
-            {"TENANTS": A, "MULTI_TENANT_APP_ID": APP, "CHECK_ENFORCEMENT": "true"},
-            "CHECK_ENFORCEMENT=true is not supported with TENANTS yet",
-        ),
-        (
-            {"TENANTS": A, "MULTI_TENANT_APP_ID": APP, "ALERT_NAME_ADMINS": "true"},
-            "ALERT_NAME_ADMINS=true is not supported with TENANTS yet",
-        ),
+        ({"KEY_VAULT_URL": "http://kv.vault.azure.net"}, "KEY_VAULT_URL: https is required"),
     ],
 )
 def test_invalid_tenant_settings_are_refused_by_name(extra: dict[str, str], problem: str) -> None:

@@ -133,11 +133,14 @@ class TenantCredentials:
         with self._lock:
             credential = self._credentials.get(tenant_id)
             if credential is None:
-                credential = TenantCredential(
-                    tenant_id, app_id=self.app_id, identity=self._identity, authority=self.authority
-                )
-                self._credentials[tenant_id] = credential
+                credential = self._credentials[tenant_id] = self.new(tenant_id)
             return credential
+
+    def new(self, tenant_id: str) -> TenantCredential:
+        """A credential for `tenant_id` that the caller keeps and closes (the fleet's LRU)."""
+        return TenantCredential(
+            tenant_id, app_id=self.app_id, identity=self._identity, authority=self.authority
+        )
 
     def consent_url(self, tenant_id: str) -> str:
         return admin_consent_url(tenant_id, self.app_id, authority=self.authority)

@@ -4,10 +4,13 @@
     RowKey        the tenant id (a GUID)
     DisplayName   how cards name the tenant (optional; the id otherwise)
     Thresholds    the tenant's THRESHOLDS, in the same syntax (optional; THRESHOLDS otherwise)
+    WebhookSecret the *name* of the Key Vault secret (in KEY_VAULT_URL) holding the tenant's
+                  Teams webhook (optional; TEAMS_WEBHOOK_URL otherwise)
 
-No secret is kept here: a per-tenant webhook is not supported yet (every card goes to
-TEAMS_WEBHOOK_URL; README: Many tenants). The table is read whole, once per `ttl` per worker:
-a row costs no Table request per tenant fetch or check, and an edit shows within `ttl`.
+No secret is kept here: the webhook itself is read from Key Vault with the app's identity
+(shared/tenants/webhooks.py), never from a plain column. The table is read whole, once per
+`ttl` per worker: a row costs no Table request per tenant fetch or check, and an edit shows
+within `ttl`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class TenantProfile:
     tenant_id: str
     display_name: str | None = None
     thresholds: str | None = None  # THRESHOLDS syntax; validated when read
+    webhook_secret: str | None = None  # a Key Vault secret's name, never the webhook
 
     @property
     def label(self) -> str:
@@ -90,4 +94,5 @@ class TenantDirectory:
 def _profile(row: Mapping[str, Any]) -> TenantProfile:
     name = str(row.get("DisplayName") or "").strip()[:MAX_NAME_CHARS] or None
     thresholds = str(row.get("Thresholds") or "").strip() or None
-    return TenantProfile(str(row["RowKey"]).lower(), name, thresholds)
+    secret = str(row.get("WebhookSecret") or "").strip() or None
+    return TenantProfile(str(row["RowKey"]).lower(), name, thresholds, secret)

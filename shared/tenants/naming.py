@@ -28,11 +28,19 @@ def name_tenant(message: Message, profile: TenantProfile) -> Message:
 
 
 class TenantNotifier:
-    """Posts through `notifier`, naming `profile`'s tenant in every message."""
+    """Posts through `notifier`, naming `profile`'s tenant in every message; `fallback` says
+    why a tenant with its own webhook is posted to the default one instead."""
 
-    def __init__(self, notifier: Notifier, profile: TenantProfile) -> None:
+    def __init__(
+        self, notifier: Notifier, profile: TenantProfile, *, fallback: str | None = None
+    ) -> None:
         self._notifier = notifier
         self.profile = profile
+        self.fallback = fallback
 
     def post_message(self, message: Message) -> None:
-        self._notifier.post_message(name_tenant(message, self.profile))
+        named = name_tenant(message, self.profile)
+        if self.fallback:
+            line = f"Sent to the default webhook: {self.fallback}"
+            named = replace(named, lines=[*named.lines, line])
+        self._notifier.post_message(named)

@@ -22,6 +22,8 @@ from shared.messages.coverage import admins_to_name
 
 log = logging.getLogger(__name__)
 
+# How many admins without MFA a card may name (ALERT_NAME_ADMINS=true).
+ADMIN_NAMES = 5
 # A few admins without MFA, by UPN; raise CredentialError, GraphError or ReportFormatError.
 AdminLookup = Callable[[], tuple[str, ...]]
 

@@ -64,7 +64,8 @@ def check_snapshot(app: App, message: str) -> CheckOutcome:
         settings.maximums,
     )
     _log_readings(snapshot, current)
-    names = AdminNames(app.admin_lookup)  # asked of Graph only for a card that names admins
+    # Asked of the tenant's Graph only for a card that names admins.
+    names = AdminNames(app.admin_lookup_for(key.tenant_id))
 
     def decide(alerts: TenantAlerts) -> _CheckPlan | None:
         return _decide(settings, snapshot, current, alerts, names)

@@ -1,6 +1,7 @@
 """Read what the tenant enforces, for the snapshot a fetch stores (CHECK_ENFORCEMENT=true).
 
-Gather (security defaults, Conditional Access: `app.policies`) → decide (pure,
+Gather (security defaults, Conditional Access: `app.policies_for(tenant)`, the tenant's own with
+TENANTS) → decide (pure,
 `shared.core.enforcement.decide_enforcement`) → the status the snapshot keeps. Reading
 enforcement never fails the fetch: registration coverage is checked whatever happens here. A
 refusal for want of Policy.Read.All, or any other failure of the read, is logged as an error
@@ -27,13 +28,14 @@ GRANT_HINT = (
 )
 
 
-def read_enforcement(app: App) -> EnforcementStatus | None:
-    """The enforcement status for this fetch's snapshot; None when CHECK_ENFORCEMENT is off
-    (then nothing is read)."""
+def read_enforcement(app: App, tenant_id: str | None = None) -> EnforcementStatus | None:
+    """The enforcement status for this fetch's snapshot (of `tenant_id`, with TENANTS); None
+    when CHECK_ENFORCEMENT is off (then nothing is read)."""
     if not app.settings.check_enforcement:
         return None
     try:
-        read = app.policies.get_conditional_access()
+        policies = app.policies_for(tenant_id) if tenant_id else app.policies
+        read = policies.get_conditional_access()
     except GraphError as exc:
         if is_permission_missing(exc):
             log.error(

@@ -168,7 +168,7 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | Non
         report=result.report,
         source=result.api,
         # Read once the pass is complete: one or two Graph requests per fetch, none when off.
-        enforcement=read_enforcement(app),
+        enforcement=read_enforcement(app, tenant_id),
     )
     app.snapshots.save_snapshot(snapshot)
     report = result.report

@@ -45,6 +45,10 @@ class Pacer:
             return 0.0
         return max(0.0, self._sent[0] + self._window - self._clock())
 
+    def idle(self) -> bool:
+        """True if no send is in the window any more: a fresh pacer would do the same."""
+        return not self._sent or self._sent[-1] + self._window <= self._clock()
+
     def wait(self) -> None:
         """Sleep until a send is allowed, then count one send now."""
         pause = self.delay()
