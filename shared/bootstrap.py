@@ -166,8 +166,12 @@ class App:
         """The v1.0 source (REPORT_SOURCE v1, or auto's successor), one per worker."""
         return self.v1_source_for(self.graph)
 
-    def v1_source_for(self, graph: GraphClient, *, pacer: Pacer | None = None) -> V1Source:
-        settings = self.settings
+    def v1_source_for(
+        self, graph: GraphClient, *, pacer: Pacer | None = None, settings: Settings | None = None
+    ) -> V1Source:
+        """A v1.0 source reading through `graph`, counting what `settings` (a tenant's own,
+        with TENANTS; else the app's) name."""
+        settings = settings or self.settings
         return V1Source(
             graph,
             pacer=pacer,

@@ -216,3 +216,23 @@ def test_without_tenants_the_app_watches_its_own_tenant_as_before(cycle: CycleHa
     cycle.run()
 
     assert [row["PartitionKey"] for row in cycle.snapshots()] == [HOME_TENANT]
+
+
+def test_one_invalid_tenant_row_stops_only_that_tenant_and_says_which_row(fleet: Fleet) -> None:
+    table = os.environ["TENANT_TABLE"]
+    service = TableServiceClient.from_connection_string(fleet.cycle.azurite.connection_string)
+    service.get_table_client(table).upsert_entity(
+        {"PartitionKey": "tenant", "RowKey": NORTHWIND, "Thresholds": "mfaRegistred=85%"}
+    )
+
+    fleet.cycle.run()
+    fleet.cycle.host.run_timer("WeeklyDigest")
+
+    # The other tenants are fetched and checked as ever; Fabrikam's breach is told.
+    assert {CONTOSO, FABRIKAM} <= set(fleet.stored())
+    assert any("Fabrikam" in card and "FIRING" in card for card in fleet.cards())
+    # Northwind's own runs fail saying which row to fix, and the digest does not call it ok.
+    said = "\n".join(fleet.cards())
+    assert f"row {NORTHWIND}: Thresholds" in said and "did you mean 'mfaRegistered'" in said
+    digest = fleet.cards()[-1]
+    assert "Weekly digest:" in digest and "not checked: " in digest

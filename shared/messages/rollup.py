@@ -28,16 +28,21 @@ class TenantSummary:
     firing: tuple[str, ...] = ()  # alert names firing (metrics, no users, ...)
     fetch_failing: bool = False
     stale_days: int | None = None  # the newest snapshot's age, if older than STALE_AFTER
+    problem: str | None = None  # why the tenant is not checked (its Tenants row is invalid)
 
     @property
     def rank(self) -> tuple[int, Fraction]:
         ratio = self.headline.ratio if self.headline and self.headline.ratio is not None else None
         not_fetching = self.fetch_failing or self.stale_days is not None
-        level = 0 if self.firing else 1 if not_fetching else 2 if ratio is None else 3
+        level = (
+            0 if self.firing or self.problem else 1 if not_fetching else 2 if ratio is None else 3
+        )
         return level, ratio if ratio is not None else Fraction(-1)
 
     @property
     def state(self) -> str:
+        if self.problem is not None:
+            return f"not checked: {self.problem}"
         stale = None
         if self.stale_days is not None:
             days = self.stale_days

@@ -15,18 +15,22 @@ within `ttl`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared import setting_values as values
 from shared.core.coverage import parse_limits
 from shared.errors import ConfigurationError
 from shared.settings import Settings
 from shared.stores.tables import Tables
 
 PARTITION = "tenant"
+log = logging.getLogger(__name__)
+
 MAX_NAME_CHARS = 80
 
 
@@ -36,6 +40,7 @@ class TenantProfile:
     display_name: str | None = None
     thresholds: str | None = None  # THRESHOLDS syntax; validated when read
     webhook_secret: str | None = None  # a Key Vault secret's name, never the webhook
+    problem: str | None = None  # why this row cannot be used (its Thresholds do not parse)
 
     @property
     def label(self) -> str:
@@ -45,10 +50,18 @@ class TenantProfile:
         return self.tenant_id
 
     def settings(self, base: Settings) -> Settings:
-        """`base` with this tenant's thresholds, if it has its own."""
+        """`base` with this tenant's thresholds, if it has its own; ConfigurationError naming
+        the row if they are invalid (this tenant's runs fail and say so; the others go on)."""
+        if self.problem is not None:
+            raise ConfigurationError([self.problem])
         if not self.thresholds:
             return base
         limits = parse_limits(self.thresholds)
+        # The rules THRESHOLDS follows apply to a row's too (populations need REPORT_SOURCE=v1).
+        problems = values.population_problems(limits, base.report_source, base.include_guests)
+        if problems:
+            where = f"the tenant row {self.tenant_id}: Thresholds"
+            raise ConfigurationError([f"{where}: {problem}" for problem in problems])
         return replace(base, thresholds=limits.minimums, maximums=limits.maximums)
 
 
@@ -63,8 +76,8 @@ class TenantDirectory:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def profile(self, tenant_id: str) -> TenantProfile:
-        """The tenant's overrides (none: a profile of its id alone); ConfigurationError naming
-        the row if its Thresholds do not parse."""
+        """The tenant's overrides (none: a profile of its id alone). A row whose Thresholds do
+        not parse carries its `problem`: one bad row must not stop every other tenant."""
         with self._lock:
             now = self.clock()
             if self._read_at is None or now - self._read_at >= self.ttl:
@@ -77,18 +90,25 @@ class TenantDirectory:
             self.table_name, "read the tenants' overrides", "PartitionKey eq @pk", pk=PARTITION
         )
         profiles = {}
-        problems = []
         for row in rows:
             profile = _profile(row)
-            try:
-                if profile.thresholds:
-                    parse_limits(profile.thresholds)
-            except ValueError as exc:
-                problems.append(f"{self.table_name} row {profile.tenant_id}: Thresholds: {exc}")
+            problem = _thresholds_problem(profile, self.table_name)
+            if problem is not None:
+                log.error("%s", problem)
+                profile = replace(profile, problem=problem)
             profiles[profile.tenant_id] = profile
-        if problems:
-            raise ConfigurationError(problems)
         return profiles
+
+
+def _thresholds_problem(profile: TenantProfile, table_name: str) -> str | None:
+    if not profile.thresholds:
+        return None
+    where = f"the {table_name} table's row {profile.tenant_id}: Thresholds"
+    try:
+        parse_limits(profile.thresholds)
+    except ValueError as exc:
+        return f"{where}: {exc}; fix that row (this tenant is not checked until then)"
+    return None
 
 
 def _profile(row: Mapping[str, Any]) -> TenantProfile:

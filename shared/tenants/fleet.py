@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from shared.bootstrap import App
 
 
+_KEY_SEPARATOR = "\n"  # between a tenant id and its thresholds in the parts' cache key
+
+
 @dataclass(frozen=True)
 class TenantParts:
     """One customer tenant's clients, all with its own credential."""
@@ -134,9 +137,14 @@ class Fleet:
         self.credentials.close()
 
     def _parts(self, tenant_id: str) -> TenantParts:
-        return self.parts.get_or_build(tenant_id, lambda: self._build(tenant_id))
+        # Keyed by the tenant's own thresholds too: its v1.0 source counts what they name
+        # (populations, the $count shortcut), so a changed row builds its parts again.
+        profile = self.profile(tenant_id)
+        settings = profile.settings(self._app.settings)  # ConfigurationError for a bad row
+        key = f"{tenant_id}{_KEY_SEPARATOR}{profile.thresholds or ''}"
+        return self.parts.get_or_build(key, lambda: self._build(tenant_id, settings))
 
-    def _build(self, tenant_id: str) -> TenantParts:
+    def _build(self, tenant_id: str, settings: Settings) -> TenantParts:
         app = self._app
         credential = self.credentials.new(tenant_id)
         graph = GraphClient(
@@ -151,10 +159,11 @@ class Fleet:
         with self._lock:
             pacer = self._pacers.pop(tenant_id, None)
         pacer = pacer or Pacer(clock=lambda: app.clock().timestamp(), sleep=app.sleep)
-        v1 = app.v1_source_for(graph, pacer=pacer)
+        v1 = app.v1_source_for(graph, pacer=pacer, settings=settings)
         return TenantParts(credential, graph, v1, app.build_source(graph, v1=v1), pacer)
 
-    def _evicted(self, tenant_id: str, parts: TenantParts) -> None:
+    def _evicted(self, key: str, parts: TenantParts) -> None:
+        tenant_id = key.partition(_KEY_SEPARATOR)[0]
         parts.credential.close()
         with self._lock:
             for tenant in [t for t, pacer in self._pacers.items() if pacer.idle()]:

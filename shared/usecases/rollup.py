@@ -15,6 +15,7 @@ from shared.bootstrap import App
 from shared.core.coverage import readings
 from shared.core.snapshot import stale_days
 from shared.core.trends import HISTORY_DAYS
+from shared.errors import ConfigurationError
 from shared.messages.model import Message
 from shared.messages.rollup import TenantSummary, rollup_message
 
@@ -24,7 +25,12 @@ def rollup_of(app: App, now: datetime) -> Message:
     failing = {t for t, state in app.monitor.tenants_fetch_health().items() if state.firing}
     summaries = []
     for tenant in app.settings.tenants:
-        settings = app.settings_for(tenant)
+        try:
+            settings = app.settings_for(tenant)
+        except ConfigurationError as exc:  # its row is invalid: said here, the others go on
+            label = app.fleet.profile(tenant).label
+            summaries.append(TenantSummary(label=label, headline=None, problem=str(exc)))
+            continue
         headline = None
         newest = app.snapshots.newest_snapshot(since, tenant_id=tenant)
         if newest is not None:
