@@ -18,5 +18,6 @@ from shared.usecases.fetching import Attempt
 
 @scrub_errors
 def main(msg: func.QueueMessage) -> None:
-    with told_in_teams("CheckThresholds", Attempt.from_dequeue_count(msg.dequeue_count or 1)):
+    attempt = Attempt.from_dequeue_count(msg.dequeue_count or 1)
+    with told_in_teams("CheckThresholds", attempt, queue="snapshots-to-check"):
         check_snapshot(get_app(), msg.get_body().decode("utf-8"))

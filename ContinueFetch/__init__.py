@@ -19,7 +19,7 @@ from shared.usecases.fetching import Attempt, continue_fetch
 @scrub_errors
 def main(msg: func.QueueMessage, check: func.Out[str], more: func.Out[str]) -> None:
     attempt = Attempt.from_dequeue_count(msg.dequeue_count or 1)
-    with told_in_teams("ContinueFetch", attempt):
+    with told_in_teams("ContinueFetch", attempt, queue="fetch-continuations"):
         outcome = continue_fetch(get_app(), msg.get_body().decode("utf-8"), attempt)
     if outcome.check is not None:
         check.set(outcome.check)

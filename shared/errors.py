@@ -5,6 +5,7 @@
     ├── CredentialError            no token from the managed identity (or developer login)
     ├── GraphError                 Graph answered with an error, or could not be reached
     ├── ReportFormatError          Graph's answer is not a report we can trust (names the field)
+    ├── MessageFormatError         a queue message is not one this app writes (names the queue)
     ├── StorageError               Table Storage failed or could not be reached
     │   ├── SnapshotNotFoundError  the queue named a snapshot that is not stored
     │   └── StateConflictError     another run wrote the record first (re-read, re-decide)
@@ -75,6 +76,15 @@ class ReportFormatError(MonitorError):
         self.field = field
         self.problem = problem
         super().__init__(f"Graph report rejected, nothing stored: {field}: {problem}")
+
+
+class MessageFormatError(MonitorError):
+    """A queue message this app cannot read; `queue` names the queue it came from."""
+
+    def __init__(self, queue: str, problem: str) -> None:
+        self.queue = queue
+        self.problem = problem
+        super().__init__(f"a {queue} message was rejected, nothing fetched: {problem}")
 
 
 class StorageError(MonitorError):

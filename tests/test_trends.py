@@ -173,3 +173,11 @@ def test_a_population_s_trend_is_over_its_own_total_and_survives_the_stored_seri
 
     assert stored == series
     assert trends(snapshots)["mfaRegistered.admins"].change_7d == Fraction(30)
+
+
+def test_after_a_two_week_gap_the_7_day_change_is_unknown_not_one_over_20_days() -> None:
+    history = [at(NOW - timedelta(days=20), 900), at(NOW - timedelta(days=1), 950), at(NOW, 960)]
+
+    trend = trends(list(reversed(history)))["mfaRegistered"]
+
+    assert trend.change_7d is None  # shown as "–"

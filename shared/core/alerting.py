@@ -133,9 +133,10 @@ def decide_metrics(
     states: dict[str, AlertState] = {}
     events: list[Event] = []
     for reading in readings:
-        if reading.threshold is not None and not reading.judged:
-            # A report of 0 users judges nothing: the alert stays as it was, neither fired,
-            # resolved nor closed.
+        limited = reading.threshold is not None or reading.maximum is not None
+        if limited and not reading.judged:
+            # A report of 0 users judges nothing, a maximum's neither: the alert stays as it
+            # was, neither fired, resolved nor closed.
             if reading.status in prior:
                 states[reading.status] = prior[reading.status]
         elif reading.judged:

@@ -65,7 +65,11 @@ class Reading:
 
     @property
     def judged(self) -> bool:
-        """Whether this reading is compared with a limit (a 0-user report judges no ratio)."""
+        """Whether this reading is compared with a limit. A report (or population) of 0 users
+        judges nothing, a maximum included: "0 admins without MFA" of nobody is no all-clear
+        (the 0-users alert speaks instead, and the maximum's state is kept)."""
+        if self.total <= 0:
+            return False
         return self.maximum is not None or (self.threshold is not None and self.ratio is not None)
 
     @property

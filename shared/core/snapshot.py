@@ -16,11 +16,17 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from shared.core.enforcement_status import EnforcementStatus
 from shared.core.report import Report
 from shared.errors import SnapshotNotFoundError
+
+# A newest snapshot older than this means the monitor is not fetching, whether or not a fetch
+# failure was recorded (a timer that stopped, or an app that was off, records none). Two days:
+# with a daily FETCH_SCHEDULE (the default), one missed run is no news, two are. A schedule
+# rarer than every two days makes the digest say "not fetching" (README, WeeklyDigest).
+STALE_AFTER = timedelta(days=2)
 
 # Ten digits of seconds (sixteen of microseconds) cover fetch times until the year 2286.
 _LAST_MICROSECOND = 9_999_999_999_999_999
@@ -79,3 +85,10 @@ def row_key_bound(when: datetime) -> str:
     utc = when.astimezone(timezone.utc)
     micros = int(utc.replace(microsecond=0).timestamp()) * 1_000_000 + utc.microsecond
     return f"{_LAST_MICROSECOND - micros + 1:016d}"
+
+
+def stale_days(newest: Snapshot | None, now: datetime) -> int | None:
+    """How many whole days old `newest` is, if older than STALE_AFTER; else None."""
+    if newest is None or now - newest.fetched_at <= STALE_AFTER:
+        return None
+    return (now - newest.fetched_at).days

@@ -8,12 +8,13 @@ minutes, it stays a few KB however long the history is, and each check keeps it 
 
 "Over 7 days" compares the newest point (today's: the snapshot being checked) with the point of
 the UTC day 7 days before it, or, if that day has none (a run that slipped past midnight, a
-missed run), with the newest point before that day. Comparing days, not instants, tolerates
-any jitter within the day at both ends: a run a few minutes late today, or a few minutes late
-a week ago, still finds last week's. Without a point that old the change is unknown (None),
-never a guess from a shorter span. The sparkline draws the last SPARK_POINTS days with the
-eight block characters, which every Teams client and terminal shows (an Adaptive Card 1.4 has
-no chart element).
+missed run), with the point of the day before that (at most MAX_SLIP older: after a longer gap
+the change is unknown, never a "7-day" change over twenty days). Comparing days, not instants,
+tolerates any jitter within the day at both ends: a run a few minutes late today, or a few
+minutes late a week ago, still finds last week's. Without a point that old the change is
+unknown (None), never a guess from a shorter span. The sparkline draws the last SPARK_POINTS
+days with the eight block characters, which every Teams client and terminal shows (an Adaptive
+Card 1.4 has no chart element).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ HISTORY_DAYS = 30  # the longest span a trend reports: the series keeps this man
 SPARK_POINTS = 14  # two weeks of days
 _BLOCKS = "▁▂▃▄▅▆▇█"
 _NO_RATIO = "·"  # a snapshot of zero users has no ratio
+# How much older than its day a change's far end may be: a run that slipped past midnight, or
+# one missed run; past that the change is unknown ("–"), not a change over a longer span.
+MAX_SLIP = timedelta(days=1)
 MIN_SPAN = Fraction(1, 100)  # the sparkline's least height: one percentage point
 
 
@@ -153,9 +157,11 @@ def sparkline(ratios: Sequence[Fraction | None]) -> str:
 
 
 def _days_before(series: DailySeries, days: int) -> DayPoint | None:
-    """The point of the UTC day `days` before the newest's, else the newest before that day."""
+    """The point of the UTC day `days` before the newest's, else of the day before that (at
+    most MAX_SLIP older); else None: after a gap, a "7-day" change is not one over 20 days."""
     day = series.points[-1].day - timedelta(days=days)
-    return next((p for p in reversed(series.points[:-1]) if p.day <= day), None)
+    before = next((p for p in reversed(series.points[:-1]) if p.day <= day), None)
+    return before if before is not None and day - before.day <= MAX_SLIP else None
 
 
 def _change(now: Fraction | None, then: DayPoint | None, status: str) -> Fraction | None:

@@ -2,7 +2,9 @@
 
 Posted even when nothing changed. What fired or resolved during the week is read from the
 alert states (shared/usecases/digest.py gathers them); the last line is the monitor's own
-health: its last successful fetch, and whether fetching fails.
+health: its last successful fetch, and whether fetching fails. Never green on old data: a
+newest snapshot older than STALE_AFTER (shared/core/snapshot.py) is "not fetching", in the
+title, even when no fetch failure was recorded.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from shared.core.alerting import (
     AlertState,
 )
 from shared.core.coverage import Reading, label
-from shared.core.snapshot import Snapshot
+from shared.core.snapshot import Snapshot, stale_days
 from shared.core.trends import Trend
 from shared.messages.enforcement import (
     digest_firing_line,
@@ -65,7 +67,10 @@ def digest_message(
     no_users = NO_USERS in {s.name for s in firing} or (
         newest is not None and newest.report.total_users == 0
     )
-    if no_users and not fetch_failing:
+    stale = stale_days(newest, now)
+    if stale is not None:  # whatever it says is old: that comes first
+        title = f"Weekly digest: the monitor is not fetching: {_stale_text(stale)}"
+    elif no_users and not fetch_failing:
         title = "Weekly digest: the report counts no users"
     elif below:
         count = f"{len(below)} metric{'s' if len(below) != 1 else ''}"
@@ -83,7 +88,7 @@ def digest_message(
         title = "Weekly digest: a status in THRESHOLDS is not checked"
     else:
         title = "Weekly digest: every metric meets its threshold"
-    attention = bool(firing) or fetch_failing or newest is None or no_users
+    attention = bool(firing) or fetch_failing or newest is None or no_users or stale is not None
     footer = f"Week to {now:%Y-%m-%d %H:%M} UTC"
     if newest is not None:
         footer = f"Tenant {newest.key.tenant_id} · " + footer
@@ -126,6 +131,10 @@ def _digest_firing_line(state: AlertState, start: datetime, now: datetime, above
     return f"STILL FIRING: {_state_label(state)} has been {where} {when}."
 
 
+def _stale_text(days: int) -> str:
+    return f"the newest snapshot is {days} day{'s' if days != 1 else ''} old"
+
+
 def _health_line(
     newest: Snapshot | None, health: AlertState | None, now: datetime, week: timedelta
 ) -> str:
@@ -135,6 +144,9 @@ def _health_line(
     else:
         ago = duration(now - newest.fetched_at)
         fetched = f"Last successful fetch: {newest.fetched_at:%a %d %b %H:%M} UTC ({ago} ago)."
+        stale = stale_days(newest, now)
+        if stale is not None:
+            fetched += f" The monitor is not fetching: {_stale_text(stale)}."
     if health is not None and health.firing and health.since is not None:
         # The error itself is in the fetch cards and the logs; a digest only points at them.
         fetched += (

@@ -1,8 +1,9 @@
 """The weekly digest of many tenants (TENANTS): one card, one row per tenant, worst first (pure).
 
 Each tenant's row: its headline coverage (the first thresholded metric, mfaRegistered by
-default), and its state: which metrics are outside their limits, fetching fails, no report, or
-ok. Worst first: breaches, then failing fetches, then no report, then ok; lowest coverage first
+default), and its state: which metrics are outside their limits, fetching fails (or its newest
+snapshot is older than STALE_AFTER, shared/core/snapshot.py: not fetching), no report, or ok.
+Worst first: breaches, then failing fetches, then no report, then ok; lowest coverage first
 within each.
 """
 
@@ -26,19 +27,28 @@ class TenantSummary:
     headline: Reading | None  # None: no report in 30 days
     firing: tuple[str, ...] = ()  # alert names firing (metrics, no users, ...)
     fetch_failing: bool = False
+    stale_days: int | None = None  # the newest snapshot's age, if older than STALE_AFTER
 
     @property
     def rank(self) -> tuple[int, Fraction]:
         ratio = self.headline.ratio if self.headline and self.headline.ratio is not None else None
-        level = 0 if self.firing else 1 if self.fetch_failing else 2 if ratio is None else 3
+        not_fetching = self.fetch_failing or self.stale_days is not None
+        level = 0 if self.firing else 1 if not_fetching else 2 if ratio is None else 3
         return level, ratio if ratio is not None else Fraction(-1)
 
     @property
     def state(self) -> str:
+        stale = None
+        if self.stale_days is not None:
+            days = self.stale_days
+            stale = f"not fetching: the newest snapshot is {days} day{'s' if days != 1 else ''} old"
         if self.firing:
-            return "FIRING: " + ", ".join(label(name) for name in self.firing)
+            firing = "FIRING: " + ", ".join(label(name) for name in self.firing)
+            return f"{firing} ({stale})" if stale else firing  # old news, said as old
         if self.fetch_failing:
             return "fetching fails"
+        if stale:
+            return stale
         if self.headline is None:
             return "no report in 30 days"
         return "ok"

@@ -31,6 +31,7 @@ from azure.identity import CredentialUnavailableError
 from shared import redaction
 from shared.errors import CredentialError, GraphError
 from shared.retry import RetryPolicy, call_with_retries
+from shared.sources.links import origin_of, url_of
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class GraphClient:
         self._before_send = before_send
         self.clock = clock
         self.sleep = sleep
-        self._origin = _origin(httpx.URL(self.endpoint))
+        self._origin = origin_of(httpx.URL(self.endpoint))
         self._credential = credential
         self._http = http
         self._policy = policy
@@ -193,7 +194,7 @@ class GraphClient:
     def is_own(self, link: str) -> bool:
         """Whether `link` points at GRAPH_ENDPOINT's scheme, host and port (and carries no user
         info): only then may the token go there."""
-        return _origin(_url(link)) == self._origin
+        return origin_of(url_of(link)) == self._origin
 
 
 def new_request_id() -> str:
@@ -273,29 +274,6 @@ def tenant_of(token: str) -> str:
     if not isinstance(tenant, str) or not tenant:
         raise CredentialError("the access token's tid claim is empty")
     return tenant
-
-
-def shown(link: str) -> str:
-    """The link's origin only: its query may carry a skip token, which is nobody's business."""
-    url = _url(link)
-    if url is None or not url.is_absolute_url:
-        return "not an absolute URL"
-    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
-
-
-def _url(text: str) -> httpx.URL | None:
-    try:
-        return httpx.URL(text)
-    except (httpx.InvalidURL, TypeError):
-        return None
-
-
-def _origin(url: httpx.URL | None) -> tuple[str, str, int | None] | None:
-    """Scheme, host and port (None for the scheme's default); None if the URL carries user
-    info or is not absolute, which never matches GRAPH_ENDPOINT."""
-    if url is None or not url.is_absolute_url or url.userinfo:
-        return None
-    return url.scheme, url.host, url.port
 
 
 def _first_line(exc: Exception) -> str:

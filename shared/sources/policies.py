@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from shared.core.conditional_access import Policy, parse_policies, parse_security_defaults
 from shared.core.enforcement_status import ENFORCEMENT_PERMISSION
 from shared.errors import GraphError
-from shared.sources.graph_client import GraphClient, graph_error, new_request_id, shown
+from shared.sources.graph_client import GraphClient, graph_error, new_request_id
+from shared.sources.links import shown
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,12 @@ since read (an ETag, or insert-only). To post, a run:
    the claim at once (the state stays "not told", so the retry or the next run says it) and
    raises.
 
+A claim that cannot be released after a failed post (storage failing too) is logged and lapses
+after its lease; the post's error is raised either way. Every claim has a finite lease: the
+weekly digest's is an hour (shared/usecases/digest.py), so that such a claim does not hold
+its occurrence forever (`lease=None`, a claim that never lapses, is for callers that would
+rather lose a notice than risk posting it twice).
+
 `announce_source_switch` is that rule for REPORT_SOURCE=auto's move to the v1.0 source, as the
 `announce(reason, now)` callable the composition root hands the report source.
 """
@@ -92,14 +98,21 @@ def announce(
     """Decide on `ledger`'s record and apply the plan under a claim (see the module's doc).
 
     `owner` names this run: a claim of its own (a retry of the same check) is no obstacle.
-    `lease` None: a claim never expires (at most once). `known`: the record as read already.
+    `lease` None: a claim never expires (at most once). `known`: the record as read already,
+    a first guess only: a decision on it to write nothing is made again on a fresh read.
     Raises StateConflictError or ClaimHeldError after `attempts` decisions, or the post's
     error once the claim is released.
     """
     record = known if known is not None else ledger.read()
     for attempt in range(1, attempts + 1):
         try:
-            return _apply(ledger, record, decide, post, owner, clock(), lease, busy)
+            outcome = _apply(ledger, record, decide, post, owner, clock(), lease, busy)
+            if outcome.plan is None and record is known:
+                # "Nothing to do" on a first guess writes nothing, so no condition can refuse
+                # it: decide once more on the record as stored, which may have changed.
+                record = ledger.read()
+                return _apply(ledger, record, decide, post, owner, clock(), lease, busy)
+            return outcome
         except (StateConflictError, ClaimHeldError) as exc:
             if attempt == attempts:
                 raise
@@ -152,8 +165,7 @@ def _release(ledger: Ledger[S], claimed: Record[S], state: S) -> None:
         ledger.write(claimed, state, claim=None)
     except MonitorError as exc:
         log.error(
-            "the post failed and its claim could not be released (it lapses after %s): %s",
-            LEASE,
+            "the post failed and its claim could not be released (it lapses after its lease): %s",
             exc,
         )
 

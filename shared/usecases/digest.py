@@ -15,8 +15,14 @@ Once per occurrence, under a claim (shared/usecases/announcing.py): before posti
 by the occurrence is inserted (insert-only) in ALERT_TABLE; whoever inserts it posts and then
 marks it posted, a host retry after a successful post or a second instance finds it and posts
 nothing. A post that fails deletes the row again and raises, so the host's retry posts the
-digest. The claim never lapses: a process that dies between the two loses that week's digest
-(at most once, never twice).
+digest. The claim lapses after DIGEST_LEASE (an hour: far longer than a post, and than the
+host's retries, 5 and 10 minutes later): within it, the digest is posted at most once. A run
+that finds the claim held, by a run that died between the post and its record or whose claim
+could not be released after a failed post, fails loudly (ClaimHeldError: the host's last retry
+says in Teams that the digest may not have been posted, and until when the claim holds); once
+it lapses, running WeeklyDigest again for the occurrence posts it. The cost of never losing a
+week's digest silently: one that was posted but whose record failed may be posted again, by
+hand, after the hour.
 """
 
 from __future__ import annotations
@@ -34,11 +40,15 @@ from shared.core.trends import HISTORY_DAYS, Trend, series_trends
 from shared.errors import ClaimHeldError, StateConflictError
 from shared.messages.digest import digest_message
 from shared.messages.model import Message
+from shared.stores.records import Claim
 from shared.usecases.announcing import Plan, announce
 from shared.usecases.rollup import rollup_of
 from shared.usecases.series import series_with
 
 log = logging.getLogger(__name__)
+
+# How long a digest's claim holds (see the module's doc).
+DIGEST_LEASE = timedelta(hours=1)
 
 
 def occurrence_of(schedule_status: Mapping[str, Any] | None) -> datetime | None:
@@ -83,10 +93,11 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
             owner=uuid.uuid4().hex[:12],
             clock=app.clock,
             sleep=app.sleep,
-            lease=None,  # at most once: a claim whose owner died is never taken over
+            lease=DIGEST_LEASE,  # at most once within it; then a run that died is taken over
+            busy=lambda claim: _held(name, claim),
             attempts=2,  # an insert that lost the race reads the winner's claim once
         )
-    except (StateConflictError, ClaimHeldError) as exc:
+    except StateConflictError as exc:
         log.info("the weekly digest of %s is being posted by another instance: %s", name, exc)
         return False
     if not outcome.posted:
@@ -94,6 +105,17 @@ def send_digest(app: App, occurrence: datetime | None) -> bool:
         return False
     log.info("posted the weekly digest of %s: %s", name, message.title)
     return True
+
+
+def _held(name: str, claim: Claim) -> ClaimHeldError:
+    """Raised, not logged: the claim's owner may have died, and then this week's digest is not
+    posted unless someone runs WeeklyDigest again once the claim lapses."""
+    until = claim.since + DIGEST_LEASE
+    return ClaimHeldError(
+        f"the weekly digest of {name} is claimed by run {claim.owner} since "
+        f"{claim.since:%Y-%m-%d %H:%M} UTC and not recorded as posted: if it is not in Teams, "
+        f"run WeeklyDigest again after {until:%Y-%m-%d %H:%M} UTC, when the claim lapses"
+    )
 
 
 def _digest_of(app: App, now: datetime) -> Message:

@@ -11,10 +11,16 @@ failure raises, so the queue redelivers that tenant's message alone and every ot
 from __future__ import annotations
 
 from shared.bootstrap import App
+from shared.errors import MessageFormatError, ReportFormatError
 from shared.tenants.jobs import TenantJob
 from shared.usecases.fetching import Attempt, FetchOutcome, fetch_and_store
 
+TENANTS_TO_FETCH = "tenants-to-fetch"  # FetchTenant's queue (function.json)
+
 
 def fetch_tenant(app: App, message: str, attempt: Attempt | None = None) -> FetchOutcome:
-    job = TenantJob.from_message(message)
+    try:
+        job = TenantJob.from_message(message)
+    except ReportFormatError as exc:  # the message's, not a report's: said as such
+        raise MessageFormatError(TENANTS_TO_FETCH, exc.problem) from exc
     return fetch_and_store(app, attempt, tenant_id=job.tenant_id)

@@ -31,13 +31,13 @@ from shared.errors import (
     ClaimHeldError,
     CredentialError,
     GraphError,
+    MessageFormatError,
     NotificationError,
     ReportFormatError,
     StateConflictError,
 )
 from shared.messages.health import fetch_health_message
 from shared.sources import Checkpoint
-from shared.stores.records import Record
 from shared.tenants.jobs import tenant_messages
 from shared.usecases.announcing import Plan, announce
 from shared.usecases.enforcing import read_enforcement
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 MAX_HEALTH_DECISIONS = 3
 # host.json's extensions.queues.maxDequeueCount: a continuation's last try (a test checks it).
 QUEUE_TRIES = 5
+CONTINUATIONS = "fetch-continuations"  # ContinueFetch's queue (function.json)
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,8 @@ class _Pass:
                 tenant_id=str(data["tenantId"]) if data.get("tenantId") else None,
             )
         except (ValueError, TypeError, KeyError) as exc:
-            raise ReportFormatError(
-                "continuation", f"not a fetch continuation: {body[:200]!r}"
+            raise MessageFormatError(
+                CONTINUATIONS, f"not a fetch continuation: {body[:200]!r}"
             ) from exc
 
 
@@ -138,13 +139,13 @@ def continue_fetch(app: App, message: str, attempt: Attempt | None = None) -> Fe
 
 def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | None) -> FetchOutcome:
     now = app.clock()
-    # A tenant's fetch health is its own row; no first guess of it is read (the claim reads it).
-    known = None if tenant_id else app.monitor.get_monitor().fetch_health
-    source = app.source_for(tenant_id) if tenant_id else app.source
     started, fetch_id = (resumed.started, resumed.fetch_id) if resumed else (now, None)
     fetch_id = fetch_id or uuid.uuid4().hex[:12]
     checkpoint = resumed.checkpoint if resumed is not None else None
     try:
+        # Inside: a tenant's source first asks the identity's own token (Fleet.home_tenant),
+        # and an identity that gives none is a fetch that fails like any other, said as such.
+        source = app.source_for(tenant_id) if tenant_id else app.source
         result = source.fetch(checkpoint, deadline=now + app.fetch_budget)
     except (CredentialError, GraphError, ReportFormatError) as exc:
         if not attempt.final:
@@ -156,9 +157,7 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | Non
             )
             raise
         log.error("FetchReport failed: %s", exc)
-        # Read again: the fetch may have taken minutes, and another may have said "works
-        # again" meanwhile; deciding on the old state could keep quiet where it must speak.
-        _announce_fetch_health(app, None, error=f"{type(exc).__name__}: {exc}", tenant=tenant_id)
+        _announce_fetch_health(app, error=f"{type(exc).__name__}: {exc}", tenant=tenant_id)
         raise
     if isinstance(result, Checkpoint):
         log.info("the pass goes on in a follow-up invocation (ContinueFetch)")
@@ -181,22 +180,16 @@ def _run(app: App, attempt: Attempt, resumed: _Pass | None, tenant_id: str | Non
         report.total_users,
         ", ".join(f"{status}={count}" for status, count in report.counts.items()) or "no statuses",
     )
-    _announce_fetch_health(app, known, error=None, tenant=tenant_id)
+    _announce_fetch_health(app, error=None, tenant=tenant_id)
     return FetchOutcome(check=snapshot.key.to_message())
 
 
-def _announce_fetch_health(
-    app: App,
-    known: Record[AlertState | None] | None,
-    *,
-    error: str | None,
-    tenant: str | None = None,
-) -> None:
-    """Decide the fetch health and announce it under a claim (shared/usecases/announcing.py):
-    decided on the state as stored when the claim is taken (`known`, a read from the start of
-    a fetch that may have taken minutes, is only a first guess: a claim based on it that finds
-    the state changed reads it again and decides again), so two fetches at once neither post
-    the same news twice nor undo each other's."""
+def _announce_fetch_health(app: App, *, error: str | None, tenant: str | None = None) -> None:
+    """Decide the fetch health and announce it under a claim (shared/usecases/announcing.py),
+    on the state as read once the fetch is over: a fetch may take minutes, and another may
+    have said "fails" or "works again" meanwhile (a read from the start would keep quiet where
+    it must speak). Two fetches at once neither post the same news twice nor undo each
+    other's. One read either way: none is made before the fetch."""
 
     def decide(prior: AlertState | None) -> Plan[AlertState | None] | None:
         now = app.clock()
@@ -220,7 +213,6 @@ def _announce_fetch_health(
             owner=uuid.uuid4().hex[:12],
             clock=app.clock,
             sleep=app.sleep,
-            known=known,
             attempts=MAX_HEALTH_DECISIONS,
         )
     except NotificationError as exc:

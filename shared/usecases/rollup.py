@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from shared.bootstrap import App
 from shared.core.coverage import readings
+from shared.core.snapshot import stale_days
 from shared.core.trends import HISTORY_DAYS
 from shared.messages.model import Message
 from shared.messages.rollup import TenantSummary, rollup_message
@@ -44,6 +45,7 @@ def rollup_of(app: App, now: datetime) -> Message:
                 headline=headline,
                 firing=firing,
                 fetch_failing=tenant in failing,
+                stale_days=stale_days(newest, now),
             )
         )
     return rollup_message(now=now, tenants=summaries)

@@ -32,7 +32,8 @@ from urllib.parse import quote
 import httpx
 
 from shared.errors import GraphError, ReportFormatError
-from shared.sources.graph_client import error_body, graph_error, shown
+from shared.sources.graph_client import error_body, graph_error
+from shared.sources.links import shown
 from shared.sources.v1.pages import parse_page, query_refused
 from shared.sources.v1.tally import Scope
 

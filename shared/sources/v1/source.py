@@ -40,9 +40,9 @@ from shared.sources.graph_client import (
     error_body,
     graph_error,
     new_request_id,
-    shown,
     tenant_of,
 )
+from shared.sources.links import shown
 from shared.sources.port import Checkpoint, FetchedReport
 from shared.sources.v1.admins import list_admins_without_mfa
 from shared.sources.v1.counting import count_report, countable

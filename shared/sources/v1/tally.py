@@ -43,7 +43,8 @@ from typing import Any
 
 from shared.core.report import POPULATIONS, Report, kind_of, metric_of, population_of
 from shared.errors import ReportFormatError
-from shared.sources.v1 import fields
+from shared.sources.v1.fields import flag, nullable_flag, nullable_string, present, string
+from shared.sources.v1.fields import upn as upn_of
 
 # The record's boolean fields and the metric each one counts.
 _FLAG_METRICS = (
@@ -175,12 +176,12 @@ class Tally:
             path = f"value[{index}]"
             if not isinstance(record, dict):
                 raise ReportFormatError(path, f"expected an object, got {kind_of(record)}")
-            user_id = fields.string(record, "id", path)
-            upn = fields.upn(record, path)
-            user_type = fields.nullable_string(record, "userType", path)
-            is_admin = fields.nullable_flag(record, "isAdmin", path)
-            flags = [fields.flag(record, name, path) for name, _ in _FLAG_METRICS]
-            methods = fields.present(record, "methodsRegistered", path)
+            user_id = string(record, "id", path)
+            upn = upn_of(record, path)
+            user_type = nullable_string(record, "userType", path)
+            is_admin = nullable_flag(record, "isAdmin", path)
+            flags = [flag(record, name, path) for name, _ in _FLAG_METRICS]
+            methods = present(record, "methodsRegistered", path)
             if methods is None:
                 methods = []
             if not isinstance(methods, list):
