@@ -1,6 +1,6 @@
 """Every kind of card the app can post, built by the app's own pure code from realistic data.
 
-The renderer test (tests/test_card_renderer.py) checks each with Microsoft's Adaptive Cards
+The renderer test (tests/adapters/test_card_renderer.py) checks each with Microsoft's Adaptive Cards
 library; scripts/render-cards draws each at phone and desktop widths. `check_cards` runs
 standins/adaptivecards-check.js (node, with the library scripts/install-tools puts in .tools/).
 """

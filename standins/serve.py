@@ -19,7 +19,8 @@ existing settings file is never overwritten (yours may hold a real webhook).
     python -m standins.serve --settings local.settings.json --cards .cards/received
     python -m standins.serve ... --until-card 300   # exit 0 at the first card, 1 after 300 s
 
-The workflow's `func-start` job runs it this way; tests/test_serve.py starts it the same way.
+The workflow's `func-start` job runs it this way; tests/functions/test_serve.py starts it the
+same way.
 """
 
 from __future__ import annotations

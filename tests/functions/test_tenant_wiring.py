@@ -21,11 +21,11 @@ from standins.graph_tenants import token_tenant
 from standins.key_vault import KeyVaultStandIn
 from standins.registration_details import SyntheticTenant
 from standins.teams import TeamsStandIn
-from tests import test_tenants
+from tests.functions import test_tenants
+from tests.functions.test_tenants import CONTOSO, FABRIKAM, NORTHWIND, Fleet
 from tests.message_examples import texts
-from tests.test_tenants import CONTOSO, FABRIKAM, NORTHWIND, Fleet
 
-fleet = test_tenants.fleet  # the three tenants, through the host (tests/test_tenants.py)
+fleet = test_tenants.fleet  # the three tenants, through the host (tests/functions/test_tenants.py)
 
 SECRET = "fabrikam-teams-webhook"
 

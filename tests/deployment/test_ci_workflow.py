@@ -17,7 +17,7 @@ import yaml
 
 from shared.settings import SETTING_NAMES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_TEXT = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
 WORKFLOW: dict[Any, Any] = yaml.safe_load(WORKFLOW_TEXT)
 BICEP_TEXT = (ROOT / "infra" / "main.bicep").read_text()
@@ -317,7 +317,7 @@ def test_the_identity_gets_its_storage_and_vault_roles_named_by_guid() -> None:
     ):
         assert f"'{role}'" in BICEP, role
     # The three storage roles (a loop), the vault's, and Monitoring Metrics Publisher on
-    # Application Insights (see tests/test_deployment.py).
+    # Application Insights (see tests/deployment/test_deployment.py).
     assert len(assignments) == 3
     for block in assignments.values():
         assert re.search(r"name: guid\(\w+\.id, \w+, ", block), block
@@ -366,7 +366,7 @@ def test_the_outer_watch_fires_without_a_successful_fetch_or_check_in_26_hours()
     rules = resource_blocks(BICEP, "Microsoft.Insights/scheduledQueryRules")
     alerts = outer_alerts()
 
-    # The outer watch (a loop) and the coverage alert (tests/test_deployment.py).
+    # The outer watch (a loop) and the coverage alert (tests/deployment/test_deployment.py).
     assert set(rules) == {"outerAlert", "coverageRule"}
     rule = rules["outerAlert"]
     assert "for alert in outerAlerts" in rule

@@ -2,7 +2,7 @@
 while coverage is bad, each now loud (a card, an ERROR, or a failure the host records).
 
 Each test names the numbered case of the issue it guards. The pure parts are unit-tested in
-tests/test_never_silent_core.py.
+tests/unit/test_never_silent_core.py.
 """
 
 from __future__ import annotations

@@ -6,11 +6,11 @@ from __future__ import annotations
 from shared.sources.v1.pacing import Pacer
 from shared.tenants.cache import LruCache
 from shared.tenants.fleet import Fleet
-from tests import test_tenants
-from tests.test_tenants import CONTOSO, FABRIKAM, NORTHWIND
-from tests.test_tenants import Fleet as Tenants
+from tests.functions import test_tenants
+from tests.functions.test_tenants import CONTOSO, FABRIKAM, NORTHWIND
+from tests.functions.test_tenants import Fleet as Tenants
 
-fleet = test_tenants.fleet  # the three tenants, through the host (tests/test_tenants.py)
+fleet = test_tenants.fleet  # the three tenants, through the host (tests/functions/test_tenants.py)
 
 
 def test_the_least_recently_used_value_is_evicted_and_handed_over() -> None:

@@ -1,6 +1,6 @@
 """MFA enforcement end to end (#16): FetchReport reads Conditional Access from the Graph
 stand-in, the snapshot keeps the verdicts in Azurite, CheckThresholds alerts in Teams. The pure
-decision over every policy shape is tests/test_enforcement.py's; here a few representative
+decision over every policy shape is tests/unit/test_enforcement.py's; here a few representative
 shapes go through the worker-based host."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from standins import conditional_access as ca
 from standins.conditional_access import ConditionalAccessService
 from tests.conftest import CycleHarness
-from tests.test_lifecycle import serve, titles
+from tests.functions.test_lifecycle import serve, titles
 
 
 def enforcing(cycle: CycleHarness, *policies: dict[str, Any], defaults: bool = False) -> None:

@@ -1,7 +1,7 @@
 """The test host: Microsoft's worker loads and invokes, the host retries, routes and poisons.
 
-Small fixture apps (tests/function_apps/) pin down what the host and the worker do; the last
-tests run the real FetchReport's retry block against the stand-ins.
+Small fixture apps (tests/functions/function_apps/) pin down what the host and the worker do;
+the last tests run the real FetchReport's retry block against the stand-ins.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from shared.stores.records import Claim
 from shared.usecases.digest import DIGEST_LEASE
 from standins.reports import report
 from tests.conftest import CycleHarness, fails_with
-from tests.test_digest import timer_json
+from tests.functions.test_digest import timer_json
 
 
 def titles(cycle: CycleHarness) -> list[str]:

@@ -28,7 +28,7 @@ from tests.message_examples import (
     texts,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_breach_names_the_metric_its_percentage_count_and_threshold() -> None:

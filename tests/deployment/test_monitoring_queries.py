@@ -14,8 +14,8 @@ import re
 import subprocess
 
 from standins.functions_host import ROOT
-from tests.test_ci_workflow import BICEP, outer_alerts
-from tests.test_deployment import README, bicep_string
+from tests.deployment.test_ci_workflow import BICEP, outer_alerts
+from tests.deployment.test_deployment import README, bicep_string
 
 CHECK = ROOT / "standins" / "kql-check.js"
 # The parse-kv keys and types, in the order of the trace: the contract with the app.

@@ -22,7 +22,7 @@ from standins.graph import graph_error
 from standins.loopback import LoopbackServer, Reply, Request
 from standins.reports import report
 from tests.conftest import CycleHarness
-from tests.test_announcing import MemoryLedger
+from tests.functions.test_announcing import MemoryLedger
 
 DENIED = graph_error(403, "Authorization_RequestDenied", "Insufficient privileges.")
 

@@ -1,7 +1,7 @@
 """Issue #8's pure parts: the ways the monitor could go quiet while coverage is bad.
 
 Each test names the numbered case it guards. Function-level tests of the same cases (through
-function.json, Azurite and the stand-ins) are in tests/test_never_silent.py.
+function.json, Azurite and the stand-ins) are in tests/functions/test_never_silent.py.
 """
 
 from __future__ import annotations

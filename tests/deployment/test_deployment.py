@@ -1,7 +1,7 @@
 """The README's Deploy steps agree with the template, its parameters and the workflow.
 
-tests/test_ci_workflow.py checks the template and the workflow themselves (settings, security,
-the dead man's switch); this file checks that nothing the README tells users to type names
+tests/deployment/test_ci_workflow.py checks the template and the workflow themselves (settings,
+security, the dead man's switch); this file checks that nothing the README tells users to type names
 something that does not exist, and that the template sets nothing the code does not read.
 """
 
@@ -13,8 +13,8 @@ import re
 
 from shared.settings import SETTING_NAMES
 from standins.functions_host import ROOT
-from tests.test_ci_workflow import BICEP as CODE  # without comments
-from tests.test_ci_workflow import group, hours, resource_blocks
+from tests.deployment.test_ci_workflow import BICEP as CODE  # without comments
+from tests.deployment.test_ci_workflow import group, hours, resource_blocks
 
 BICEP = (ROOT / "infra" / "main.bicep").read_text()
 PARAMETERS = json.loads((ROOT / "infra" / "main.parameters.example.json").read_text())

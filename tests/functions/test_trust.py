@@ -1,6 +1,6 @@
 """Issue #15 through the host: what real tenants and the real host take, each case by number.
 
-Items 5 and 6 (every post claims first) are in tests/test_announcing.py.
+Items 5 and 6 (every post claims first) are in tests/functions/test_announcing.py.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.test_ci_workflow import BICEP, ROOT, WORKFLOW, steps_using
+from tests.deployment.test_ci_workflow import BICEP, ROOT, WORKFLOW, steps_using
 
 JOBS: dict[str, Any] = WORKFLOW["jobs"]
 

@@ -104,7 +104,7 @@ def test_settings_never_show_the_webhook_signature(cycle: CycleHarness) -> None:
 
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOi.eyJ0aWQiOiIxMjM0NTY3OCJ9.c2lnbmF0dXJl"
 
 

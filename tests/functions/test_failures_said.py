@@ -22,9 +22,9 @@ from shared.usecases.fetching import Attempt
 from standins.azurite import Azurite
 from standins.loopback import Reply
 from standins.reports import report
-from tests import test_tenants
 from tests.conftest import CycleHarness, fails_with
-from tests.test_tenants import NUMBERS, Fleet
+from tests.functions import test_tenants
+from tests.functions.test_tenants import NUMBERS, Fleet
 
 fleet = test_tenants.fleet  # the fixture: many tenants on the stand-ins
 

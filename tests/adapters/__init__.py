@@ -1,0 +1,1 @@
+"""Adapters against loopback stand-ins and Microsoft's renderer: one outside party each."""
