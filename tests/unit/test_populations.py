@@ -18,6 +18,7 @@ from shared.errors import ConfigurationError
 from shared.settings import Settings
 from shared.sources.v1.tally import METRICS, SELECT_FIELDS, Scope, Tally
 from standins.registration_details import SyntheticTenant
+from tests.unit.test_v1_tally import record
 
 TENANT = SyntheticTenant(users=2_345, seed=11)
 AZURITE = {"AzureWebJobsStorage": "UseDevelopmentStorage=true"}
@@ -31,23 +32,6 @@ def tally_of(tenant: SyntheticTenant, scope: Scope | None = None, **kw: Any) -> 
     for start in range(0, tenant.users, 500):
         tally.add_page(tenant.records(start, start + 500, SELECT_FIELDS))
     return tally
-
-
-def record(**overrides: Any) -> dict[str, Any]:
-    base = {
-        "id": "6f1c3b2a-0000-4000-8000-000000000001",
-        "userPrincipalName": "alex@contoso.example",
-        "userType": "member",
-        "isAdmin": False,
-        "isSsprRegistered": False,
-        "isSsprEnabled": False,
-        "isSsprCapable": False,
-        "isMfaRegistered": False,
-        "isMfaCapable": False,
-        "isPasswordlessCapable": False,
-        "methodsRegistered": [],
-    }
-    return {**base, **overrides}
 
 
 # Parsing

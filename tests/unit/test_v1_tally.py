@@ -36,6 +36,7 @@ def tally_of(page_list: list[list[dict[str, Any]]], scope: Scope | None = None, 
 
 
 def record(**overrides: Any) -> dict[str, Any]:
+    """One userRegistrationDetails record, as the v1.0 schema shapes it; `overrides` change it."""
     base = {
         "id": "6f1c3b2a-0000-4000-8000-000000000001",
         "userPrincipalName": "alex@contoso.example",
