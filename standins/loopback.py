@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -41,12 +42,25 @@ class Reply:
         return (self.body.encode() if isinstance(self.body, str) else self.body), headers
 
 
+class _RecordingServer(ThreadingHTTPServer):
+    """Records a connection's failure (a client that refused our certificate, or hung up
+    mid-request) in `errors` instead of printing socketserver's traceback to stderr."""
+
+    errors: list[BaseException]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if error is not None:
+            self.errors.append(error)
+
+
 class LoopbackServer:
     """Serve `answer(request)` on 127.0.0.1:<free port> in a thread; use as a context manager."""
 
     def __init__(self, answer: Callable[[Request], Reply]) -> None:
         self._answer = answer
         self.requests: list[Request] = []
+        self.connection_errors: list[BaseException] = []  # connections that failed (recorded)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -95,7 +109,8 @@ class LoopbackServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # requests are recorded in `owner.requests`, not printed
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _RecordingServer(("127.0.0.1", 0), Handler)
+        self._server.errors = self.connection_errors
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
