@@ -130,13 +130,15 @@ def users(raw: str) -> tuple[str, ...]:
     return users
 
 
-def whole_number(raw: str) -> int:
+def whole_number(raw: str, *, least: int = 0) -> int:
     try:
         value = int(raw)
     except ValueError:
         raise ValueError(f"{raw!r} is not a whole number") from None
-    if value < 0:
-        raise ValueError(f"must be 0 or more, got {raw!r}")
+    if value < least:
+        raise ValueError(
+            f"must be {'0 or more' if least == 0 else f'at least {least}'}, got {raw!r}"
+        )
     return value
 
 
@@ -172,13 +174,8 @@ def guids(raw: str) -> tuple[str, ...]:
 
 
 def count(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a whole number") from None
-    if value < 1:
-        raise ValueError(f"must be at least 1, got {raw!r}")
-    return value
+    """A whole number of at least 1 (how many of something there are)."""
+    return whole_number(raw, least=1)
 
 
 def unresolved_reference(name: str, value: str) -> str:
