@@ -86,6 +86,13 @@ class Decision:
         }
 
 
+def split(outcome: Event | AlertState) -> tuple[AlertState, Event | None]:
+    """A `step`'s outcome as the state to keep and the event to announce, if any."""
+    if isinstance(outcome, Event):
+        return outcome.state, outcome
+    return outcome, None
+
+
 def step(
     prior: AlertState | None, *, name: str, bad: bool, now: datetime, repeat: timedelta, detail: str
 ) -> Event | AlertState:
@@ -140,18 +147,19 @@ def decide_metrics(
             if reading.status in prior:
                 states[reading.status] = prior[reading.status]
         elif reading.judged:
-            outcome = step(
-                prior.get(reading.status),
-                name=reading.status,
-                bad=reading.breached,
-                now=now,
-                repeat=repeat,
-                detail=detail,
+            state, event = split(
+                step(
+                    prior.get(reading.status),
+                    name=reading.status,
+                    bad=reading.breached,
+                    now=now,
+                    repeat=repeat,
+                    detail=detail,
+                )
             )
-            if isinstance(outcome, Event):
-                events.append(replace(outcome, reading=reading))
-                outcome = outcome.state
-            states[reading.status] = outcome
+            if event is not None:
+                events.append(replace(event, reading=reading))
+            states[reading.status] = state
         change = reading.change_points
         falling = drop_points is not None and change is not None and -change >= drop_points
         if falling and not reading.fewer_is_better:
@@ -162,13 +170,14 @@ def decide_metrics(
         (CONFIG_HEALTH, bool(missing), ", ".join(missing)),
         (NO_USERS, no_users, detail),
     ):
-        outcome = step(prior.get(name), name=name, bad=bad, now=now, repeat=repeat, detail=about)
-        if isinstance(outcome, Event):
+        state, event = split(
+            step(prior.get(name), name=name, bad=bad, now=now, repeat=repeat, detail=about)
+        )
+        if event is not None:
             # Nothing is checked without users: that notice comes first.
-            events.insert(0 if name == NO_USERS else len(events), outcome)
-            outcome = outcome.state
-        if outcome != AlertState(name, since=now):  # keep no state for what was never wrong
-            states[name] = outcome
+            events.insert(0 if name == NO_USERS else len(events), event)
+        if state != AlertState(name, since=now):  # keep no state for what was never wrong
+            states[name] = state
 
     if enforcement is not None:
         _decide_enforcement(prior, enforcement, states, events, now=now, repeat=repeat)
@@ -206,32 +215,30 @@ def _decide_enforcement(
             if name in prior:
                 states[name] = prior[name]
             continue
-        outcome = step(
-            prior.get(name),
-            name=name,
-            bad=not finding.enforced,
+        states[name], event = split(
+            step(
+                prior.get(name),
+                name=name,
+                bad=not finding.enforced,
+                now=now,
+                repeat=repeat,
+                detail=finding.reason,
+            )
+        )
+        events += [event] if event is not None else []
+    state, event = split(
+        step(
+            prior.get(ENFORCEMENT_UNKNOWN),
+            name=ENFORCEMENT_UNKNOWN,
+            bad=bool(enforcement.unknown),
             now=now,
             repeat=repeat,
-            detail=finding.reason,
+            detail=enforcement.unknown,
         )
-        if isinstance(outcome, Event):
-            events.append(outcome)
-            outcome = outcome.state
-        states[name] = outcome
-    unknown = bool(enforcement.unknown)
-    outcome = step(
-        prior.get(ENFORCEMENT_UNKNOWN),
-        name=ENFORCEMENT_UNKNOWN,
-        bad=unknown,
-        now=now,
-        repeat=repeat,
-        detail=enforcement.unknown,
     )
-    if isinstance(outcome, Event):
-        events.append(outcome)
-        outcome = outcome.state
-    if outcome != AlertState(ENFORCEMENT_UNKNOWN, since=now):
-        states[ENFORCEMENT_UNKNOWN] = outcome
+    events += [event] if event is not None else []
+    if state != AlertState(ENFORCEMENT_UNKNOWN, since=now):
+        states[ENFORCEMENT_UNKNOWN] = state
 
 
 def _why_unchecked(reading: Reading | None) -> str:
@@ -245,9 +252,14 @@ def decide_fetch_health(
     prior: AlertState | None, *, error: str | None, now: datetime, repeat: timedelta
 ) -> Decision:
     """Judge one fetch: `error` is None when it worked."""
-    outcome = step(
-        prior, name=FETCH_HEALTH, bad=error is not None, now=now, repeat=repeat, detail=error or ""
+    state, event = split(
+        step(
+            prior,
+            name=FETCH_HEALTH,
+            bad=error is not None,
+            now=now,
+            repeat=repeat,
+            detail=error or "",
+        )
     )
-    if isinstance(outcome, Event):
-        return Decision({FETCH_HEALTH: outcome.state}, [outcome])
-    return Decision({FETCH_HEALTH: outcome}, [])
+    return Decision({FETCH_HEALTH: state}, [event] if event is not None else [])
